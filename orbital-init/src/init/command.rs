@@ -1,0 +1,91 @@
+//! Starting the user's command: as a child of orbital-init, or in its place with `--no-init`.
+
+use alloc::vec::Vec;
+use core::ffi::{c_char, CStr};
+
+use orbital_rt::sys::{self, SigSet};
+use orbital_rt::wire::{Config, REPORT_FD};
+use orbital_rt::{report, status, Error, Result};
+
+/// Search path when the container's environment has no PATH.
+const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Forks the command's process; returns its pid. An exec failure is reported by the child.
+pub fn spawn(config: &Config) -> Result<i32> {
+    let argv = pointers(&config.argv);
+    let envp = pointers(&config.env);
+    let pid = sys::fork()?;
+    if pid == 0 {
+        sys::exit(exec_with(config, &argv, &envp));
+    }
+    // The child holds its own copy of the report pipe until its exec succeeds; orbital sees end
+    // of file once the last copy is gone.
+    let _ = sys::close(REPORT_FD);
+    Ok(pid)
+}
+
+/// Replaces orbital-init with the command. Returns only on failure, which it has reported,
+/// with the status to exit with.
+pub fn exec(config: &Config) -> i32 {
+    let argv = pointers(&config.argv);
+    let envp = pointers(&config.env);
+    exec_with(config, &argv, &envp)
+}
+
+/// A NULL-terminated array of pointers to `strings`, which must outlive it.
+fn pointers(strings: &[alloc::ffi::CString]) -> Vec<*const c_char> {
+    let mut array: Vec<*const c_char> = strings.iter().map(|s| s.as_ptr()).collect();
+    array.push(core::ptr::null());
+    array
+}
+
+/// Execs the command with the signal mask cleared (orbital-init blocks everything for its
+/// signalfd, and a mask survives exec). On failure, reports and returns the status to exit
+/// with.
+fn exec_with(config: &Config, argv: &[*const c_char], envp: &[*const c_char]) -> i32 {
+    if let Err(err) = sys::sigprocmask(libc::SIG_SETMASK, SigSet::EMPTY) {
+        report::send(REPORT_FD, status::ORBITAL_FAILED, &err);
+        return status::ORBITAL_FAILED as i32;
+    }
+    let name = &config.argv[0];
+    let err = if name.to_bytes().contains(&b'/') {
+        sys::execve(name, argv, envp)
+    } else {
+        search_path(name, path_of(&config.env), argv, envp)
+    };
+    let status = status::for_exec_errno(err.errno_value());
+    report::send(REPORT_FD, status, &err);
+    status as i32
+}
+
+/// The container's PATH.
+fn path_of(env: &[alloc::ffi::CString]) -> &[u8] {
+    env.iter().rev().find_map(|e| e.to_bytes().strip_prefix(b"PATH=")).unwrap_or(DEFAULT_PATH)
+}
+
+/// Tries `name` in each directory of `path`, as a shell does: a directory where it is not
+/// found is skipped, one where it exists but cannot be executed is remembered, and the first
+/// other failure ends the search.
+fn search_path(name: &CStr, path: &[u8], argv: &[*const c_char], envp: &[*const c_char]) -> Error {
+    let mut denied = None;
+    let mut buf = [0u8; 4096];
+    for dir in path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let name = name.to_bytes_with_nul();
+        let len = dir.len() + 1 + name.len();
+        if len > buf.len() {
+            continue;
+        }
+        buf[..dir.len()].copy_from_slice(dir);
+        buf[dir.len()] = b'/';
+        buf[dir.len() + 1..len].copy_from_slice(name);
+        let Some(candidate) = sys::cstr_from_buf(&buf[..len]) else { continue };
+        let err = sys::execve(candidate, argv, envp);
+        match err.errno_value() {
+            Some(libc::ENOENT | libc::ENOTDIR) => {}
+            Some(libc::EACCES) => denied = Some(err),
+            _ => return err,
+        }
+    }
+    denied.unwrap_or_else(|| Error::errno("exec", name.to_bytes(), libc::ENOENT))
+}

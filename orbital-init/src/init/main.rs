@@ -1,0 +1,77 @@
+//! `orbital-init`: PID 1 of an Orbital container.
+//!
+//! `orbital` executes it in the container's new namespaces with the configuration on fd 3 and
+//! a report pipe on fd 4. It sets up the container, starts the command, then forwards signals
+//! and reaps zombies until the command exits, and exits with the command's status. Every
+//! failure goes back to `orbital` as one report; this program never panics on its own path.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod command;
+mod config;
+mod mounts;
+mod reaper;
+
+use orbital_rt::out::{Level, Log};
+use orbital_rt::rt::Process;
+use orbital_rt::status::ORBITAL_FAILED;
+use orbital_rt::wire::{Config, FLAG_NO_INIT, REPORT_FD};
+use orbital_rt::{report, sys, Result};
+
+orbital_rt::program!("orbital-init", main);
+
+fn main(_process: Process) -> i32 {
+    let mut log = Log { prefix: "orbital-init", level: Level::Quiet };
+    match run(&mut log) {
+        Ok(status) => status,
+        Err(err) => {
+            report::send(REPORT_FD, ORBITAL_FAILED, &err);
+            ORBITAL_FAILED as i32
+        }
+    }
+}
+
+fn run(log: &mut Log) -> Result<i32> {
+    // The descriptors from orbital must not reach the command.
+    sys::set_cloexec(orbital_rt::wire::CONFIG_FD, true)?;
+    sys::set_cloexec(REPORT_FD, true)?;
+    let _ = sys::set_process_name(c"orbital-init");
+
+    let config = config::receive()?;
+    log.level = Level::from_u8(config.log_level);
+    if let Some(mut line) = log.line(Level::Debug) {
+        line.push("pid ").push_i64(sys::getpid() as i64).push(" in the container");
+        line.print();
+    }
+    set_up(&config, log)?;
+
+    if config.flags & FLAG_NO_INIT != 0 {
+        log.debug("--no-init: the command replaces orbital-init as pid 1");
+        return Ok(command::exec(&config));
+    }
+    let signals = reaper::take_signals()?;
+    let pid = command::spawn(&config)?;
+    if let Some(mut line) = log.line(Level::Debug) {
+        line.push("command started as pid ").push_i64(pid as i64).print();
+    }
+    Ok(reaper::run(pid, signals, log))
+}
+
+/// The container's setup, in order: its own session, private mounts, the new root with /proc,
+/// the hostname, the working directory.
+fn set_up(config: &Config, log: &Log) -> Result<()> {
+    // A session of its own keeps the host terminal's job-control signals (Ctrl-C) away from
+    // the container: they reach orbital, which forwards them, so the command gets each once.
+    sys::setsid()?;
+    mounts::make_private(log)?;
+    mounts::switch_root(&config.rootfs, log)?;
+    mounts::mount_proc(log)?;
+
+    sys::sethostname(config.hostname.as_bytes())?;
+    if let Some(mut line) = log.line(Level::Debug) {
+        line.push("hostname ").push_bytes(config.hostname.as_bytes()).print();
+    }
+    sys::chdir(&config.workdir)
+}

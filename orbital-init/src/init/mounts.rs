@@ -1,0 +1,63 @@
+//! Mounts and the root switch.
+
+use core::ffi::CStr;
+
+use orbital_rt::out::{Level, Log};
+use orbital_rt::sys;
+use orbital_rt::Result;
+
+/// Makes every mount in the new mount namespace private.
+///
+/// The namespace starts as a copy of the host's, sharing propagation with it: without this,
+/// the mounts below would appear on the host too. It comes before anything is mounted.
+pub fn make_private(log: &Log) -> Result<()> {
+    let flags = (libc::MS_REC | libc::MS_PRIVATE) as u64;
+    sys::mount("make private", None, c"/", None, flags, None)?;
+    log.debug("mount propagation made private");
+    Ok(())
+}
+
+/// Makes `rootfs` the root directory of the container.
+///
+/// pivot_root moves the whole old root away, and detaching it leaves no path back to the host,
+/// unlike chroot, which a root process can leave. pivot_root needs the new root to be a mount
+/// point, hence the bind mount of the rootfs onto itself. Passing "." twice stacks the old root
+/// on top of the new one, so no directory for it is needed in the rootfs (pivot_root(2)). On
+/// the initial ramfs, which cannot be pivoted away from, chroot is the fallback.
+pub fn switch_root(rootfs: &CStr, log: &Log) -> Result<()> {
+    let flags = (libc::MS_BIND | libc::MS_REC) as u64;
+    sys::mount("bind rootfs on itself at", Some(rootfs), rootfs, None, flags, None)?;
+    sys::chdir(rootfs)?;
+    match sys::pivot_root(c".", c".") {
+        Ok(()) => {
+            sys::umount(c".", libc::MNT_DETACH)?;
+            if let Some(mut line) = log.line(Level::Debug) {
+                line.push("root switched with pivot_root to ").push_bytes(rootfs.to_bytes());
+                line.print();
+            }
+        }
+        Err(err) if err.errno_value() == Some(libc::EINVAL) => {
+            sys::chroot(c".")?;
+            if let Some(mut line) = log.line(Level::Debug) {
+                line.push("pivot_root refused (initial ramfs?): root switched with chroot to ");
+                line.push_bytes(rootfs.to_bytes()).print();
+            }
+        }
+        Err(err) => return Err(err),
+    }
+    sys::chdir(c"/")
+}
+
+/// Mounts a proc filesystem for the new PID namespace on /proc, creating the directory if the
+/// rootfs lacks it. This happens after the root switch, so a /proc symlink in the rootfs
+/// resolves inside the container and can never point the mount at a host directory.
+pub fn mount_proc(log: &Log) -> Result<()> {
+    match sys::mkdir_at(libc::AT_FDCWD, c"/proc", 0o555) {
+        Err(err) if err.errno_value() != Some(libc::EEXIST) => return Err(err),
+        _ => {}
+    }
+    let flags = (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64;
+    sys::mount("mount proc on", Some(c"proc"), c"/proc", Some(c"proc"), flags, None)?;
+    log.debug("mounted proc on /proc");
+    Ok(())
+}

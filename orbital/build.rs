@@ -1,0 +1,13 @@
+//! Links the program without a C library: no crt start files, no libc, fully static.
+fn main() {
+    for arg in [
+        "-nostartfiles",
+        "-nostdlib",
+        "-static",
+        "-no-pie",
+        "-Wl,--gc-sections",
+        "-Wl,--build-id=none",
+    ] {
+        println!("cargo:rustc-link-arg-bins={arg}");
+    }
+}
