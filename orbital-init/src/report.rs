@@ -29,7 +29,10 @@ pub struct Report {
 impl Report {
     /// Reads until end of file. Returns `None` when nothing was reported.
     pub fn receive(fd: Fd) -> Option<Report> {
-        let mut report = Report { buf: [0; REPORT_MAX_BYTES], len: 0 };
+        let mut report = Report {
+            buf: [0; REPORT_MAX_BYTES],
+            len: 0,
+        };
         while report.len < REPORT_MAX_BYTES {
             match sys::read(fd, &mut report.buf[report.len..]) {
                 Ok(0) | Err(_) => break,

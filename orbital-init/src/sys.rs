@@ -481,7 +481,11 @@ extern "C" fn run_child<T>(arg: usize) -> i32 {
 /// state stays untouched and `value` stays valid for the child.
 pub fn clone_into<T>(flags: u64, stack: &Stack, entry: fn(&T) -> i32, value: &T) -> Result<i32> {
     if flags & libc::CLONE_VM as u64 != 0 {
-        return Err(Error::refused("clone", b"", "CLONE_VM would share the parent's memory"));
+        return Err(Error::refused(
+            "clone",
+            b"",
+            "CLONE_VM would share the parent's memory",
+        ));
     }
     let pair: (fn(&T) -> i32, &T) = (entry, value);
     let arg = &pair as *const (fn(&T) -> i32, &T) as usize;
@@ -506,13 +510,17 @@ pub fn dup_above(fd: Fd, min: Fd) -> Result<Fd> {
 /// Changes the mode bits of the file open at `fd`.
 pub fn fchmod(fd: Fd, mode: u32) -> Result<()> {
     // SAFETY: fchmod touches no memory.
-    unsafe { syscall!(Sysno::fchmod, fd, mode) }.map(drop).map_err(|e| fd_error("chmod", fd, e))
+    unsafe { syscall!(Sysno::fchmod, fd, mode) }
+        .map(drop)
+        .map_err(|e| fd_error("chmod", fd, e))
 }
 
 /// Starts a new session with the caller as its leader, detached from any terminal.
 pub fn setsid() -> Result<()> {
     // SAFETY: setsid touches no memory.
-    unsafe { syscall!(Sysno::setsid) }.map(drop).map_err(|e| plain_error("setsid", e))
+    unsafe { syscall!(Sysno::setsid) }
+        .map(drop)
+        .map_err(|e| plain_error("setsid", e))
 }
 
 /// A child's change of state, as wait4(2) reports it.
@@ -701,7 +709,11 @@ mod tests {
     use super::*;
 
     fn status(raw: i32) -> i32 {
-        Waited { pid: 1, status: raw }.shell_status()
+        Waited {
+            pid: 1,
+            status: raw,
+        }
+        .shell_status()
     }
 
     #[test]

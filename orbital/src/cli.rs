@@ -15,7 +15,8 @@ pub const DEFAULT_ROOTFS: &[u8] = b"/tmp/orbital-rootfs";
 /// Working directory inside the container unless `--workdir` says otherwise.
 pub const DEFAULT_WORKDIR: &[u8] = b"/";
 /// Search path the command gets unless `-e PATH=...` says otherwise (Docker's default).
-pub const DEFAULT_PATH: &[u8] = b"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const DEFAULT_PATH: &[u8] =
+    b"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Longest hostname the kernel accepts.
 pub const HOSTNAME_MAX_BYTES: usize = orbital_rt::wire::HOSTNAME_MAX_BYTES;
 
@@ -91,7 +92,11 @@ fn usage(op: &'static str, object: &[u8], why: &'static str) -> Error {
 /// Parses the arguments after the program name. `getenv` looks up orbital's own environment.
 pub fn parse<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) -> Result<Request> {
     match args.first().copied() {
-        None => Err(usage("orbital", b"", "no command given; see 'orbital --help'")),
+        None => Err(usage(
+            "orbital",
+            b"",
+            "no command given; see 'orbital --help'",
+        )),
         Some(b"-h" | b"--help" | b"help") => Ok(Request::Help),
         Some(b"-V" | b"--version" | b"version") => Ok(Request::Version),
         Some(b"run") => parse_run(&args[1..], getenv),
@@ -103,8 +108,12 @@ pub fn parse<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
 }
 
 /// Options that take a value, with their long and short names.
-const VALUE_OPTIONS: &[(&[u8], &[u8])] =
-    &[(b"--rootfs", b""), (b"--hostname", b""), (b"--env", b"-e"), (b"--workdir", b"-w")];
+const VALUE_OPTIONS: &[(&[u8], &[u8])] = &[
+    (b"--rootfs", b""),
+    (b"--hostname", b""),
+    (b"--env", b"-e"),
+    (b"--workdir", b"-w"),
+];
 
 /// Options users know from `docker run` that Orbital does not have yet: refused by name rather
 /// than reported as unknown, so that the message says what is missing.
@@ -112,7 +121,10 @@ const NOT_YET: &[(&[u8], &[u8])] = &[(b"--volume", b"-v")];
 
 fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) -> Result<Request> {
     let mut opts = RunOptions {
-        rootfs: getenv(b"ORBITAL_ROOTFS").filter(|v| !v.is_empty()).unwrap_or(DEFAULT_ROOTFS).to_vec(),
+        rootfs: getenv(b"ORBITAL_ROOTFS")
+            .filter(|v| !v.is_empty())
+            .unwrap_or(DEFAULT_ROOTFS)
+            .to_vec(),
         hostname: DEFAULT_HOSTNAME.to_vec(),
         env: Vec::new(),
         workdir: DEFAULT_WORKDIR.to_vec(),
@@ -137,11 +149,15 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
             b"--verbose" => opts.verbose = true,
             _ => {
                 let (name, inline) = split_option(arg);
-                if NOT_YET.iter().any(|&(long, short)| name == long || name == short) {
+                if NOT_YET
+                    .iter()
+                    .any(|&(long, short)| name == long || name == short)
+                {
                     return Err(usage("option", name, "not supported yet"));
                 }
-                let Some(&(long, _)) =
-                    VALUE_OPTIONS.iter().find(|&&(long, short)| name == long || name == short)
+                let Some(&(long, _)) = VALUE_OPTIONS
+                    .iter()
+                    .find(|&&(long, short)| name == long || name == short)
                 else {
                     return Err(usage("unknown option", arg, "see 'orbital run --help'"));
                 };
@@ -161,7 +177,11 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
     }
     opts.argv = args[i..].iter().map(|a| a.to_vec()).collect();
     if opts.argv.is_empty() {
-        return Err(usage("run", b"", "no command given; see 'orbital run --help'"));
+        return Err(usage(
+            "run",
+            b"",
+            "no command given; see 'orbital run --help'",
+        ));
     }
     Ok(Request::Run(opts))
 }
@@ -241,9 +261,13 @@ fn env_entry<'a>(
 pub fn container_env(opts: &RunOptions) -> Vec<Vec<u8>> {
     let mut hostname = b"HOSTNAME=".to_vec();
     hostname.extend_from_slice(&opts.hostname);
-    let mut env: Vec<Vec<u8>> = alloc::vec![DEFAULT_PATH.to_vec(), hostname, b"HOME=/root".to_vec()];
+    let mut env: Vec<Vec<u8>> =
+        alloc::vec![DEFAULT_PATH.to_vec(), hostname, b"HOME=/root".to_vec()];
     for entry in &opts.env {
-        let name = &entry[..=entry.iter().position(|&b| b == b'=').unwrap_or(entry.len() - 1)];
+        let name = &entry[..=entry
+            .iter()
+            .position(|&b| b == b'=')
+            .unwrap_or(entry.len() - 1)];
         match env.iter_mut().find(|e| e.starts_with(name)) {
             Some(slot) => *slot = entry.clone(),
             None => env.push(entry.clone()),
@@ -294,12 +318,27 @@ mod tests {
     #[test]
     fn every_option_in_both_spellings() {
         let o = opts(&[
-            "run", "--rootfs", "/r", "--hostname=box", "-e", "A=1", "--env=B=2", "-eC=3", "-w",
-            "/tmp", "--no-init", "--verbose", "ls", "-l",
+            "run",
+            "--rootfs",
+            "/r",
+            "--hostname=box",
+            "-e",
+            "A=1",
+            "--env=B=2",
+            "-eC=3",
+            "-w",
+            "/tmp",
+            "--no-init",
+            "--verbose",
+            "ls",
+            "-l",
         ]);
         assert_eq!(o.rootfs, b"/r");
         assert_eq!(o.hostname, b"box");
-        assert_eq!(o.env, vec![b"A=1".to_vec(), b"B=2".to_vec(), b"C=3".to_vec()]);
+        assert_eq!(
+            o.env,
+            vec![b"A=1".to_vec(), b"B=2".to_vec(), b"C=3".to_vec()]
+        );
         assert_eq!(o.workdir, b"/tmp");
         assert!(o.no_init && o.verbose);
         assert_eq!(o.argv, vec![b"ls".to_vec(), b"-l".to_vec()]);
@@ -349,34 +388,70 @@ mod tests {
     fn bad_input_is_refused_with_the_offending_part() {
         assert_eq!(refusal(&[]).2, "no command given; see 'orbital --help'");
         assert_eq!(refusal(&["start"]).0, "unknown command");
-        assert_eq!(refusal(&["run"]).2, "no command given; see 'orbital run --help'");
-        assert_eq!(refusal(&["run", "--verbose"]).2, "no command given; see 'orbital run --help'");
+        assert_eq!(
+            refusal(&["run"]).2,
+            "no command given; see 'orbital run --help'"
+        );
+        assert_eq!(
+            refusal(&["run", "--verbose"]).2,
+            "no command given; see 'orbital run --help'"
+        );
         let (op, object, _) = refusal(&["run", "--bogus", "sh"]);
         assert_eq!((op, object), ("unknown option", b"--bogus".to_vec()));
         assert_eq!(refusal(&["run", "-x", "sh"]).0, "unknown option");
         assert_eq!(refusal(&["run", "--hostname"]).2, "needs a value");
-        assert_eq!(refusal(&["run", "-v", "/a:/b", "sh"]).2, "not supported yet");
+        assert_eq!(
+            refusal(&["run", "-v", "/a:/b", "sh"]).2,
+            "not supported yet"
+        );
     }
 
     #[test]
     fn invalid_values_are_refused() {
         let long = "h".repeat(65);
         let long: &'static str = Box::leak(long.into_boxed_str());
-        assert_eq!(refusal(&["run", "--hostname", long, "sh"]).2, "longer than 64 bytes");
-        assert!(opts(&["run", "--hostname", &long[..64], "sh"]).hostname.len() == 64);
+        assert_eq!(
+            refusal(&["run", "--hostname", long, "sh"]).2,
+            "longer than 64 bytes"
+        );
+        assert!(
+            opts(&["run", "--hostname", &long[..64], "sh"])
+                .hostname
+                .len()
+                == 64
+        );
         assert_eq!(refusal(&["run", "--hostname=", "sh"]).2, "empty name");
         assert_eq!(refusal(&["run", "-e", "=x", "sh"]).2, "empty variable name");
-        assert_eq!(refusal(&["run", "-w", "tmp", "sh"]).2, "not an absolute path");
+        assert_eq!(
+            refusal(&["run", "-w", "tmp", "sh"]).2,
+            "not an absolute path"
+        );
         assert_eq!(refusal(&["run", "--rootfs=", "sh"]).2, "empty path");
     }
 
     #[test]
     fn container_env_starts_from_defaults_and_later_entries_win() {
-        let o = opts(&["run", "-e", "A=1", "-e", "PATH=/x", "-e", "A=2", "--hostname", "h", "sh"]);
+        let o = opts(&[
+            "run",
+            "-e",
+            "A=1",
+            "-e",
+            "PATH=/x",
+            "-e",
+            "A=2",
+            "--hostname",
+            "h",
+            "sh",
+        ]);
         let env = container_env(&o);
         assert_eq!(
             env,
-            vec![b"PATH=/x".to_vec(), b"HOSTNAME=h".to_vec(), b"HOME=/root".to_vec(), b"A=2".to_vec()]
+            vec![
+                b"PATH=/x".to_vec(),
+                b"HOSTNAME=h".to_vec(),
+                b"HOME=/root".to_vec(),
+                b"A=2".to_vec()
+            ]
         );
     }
 }

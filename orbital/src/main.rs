@@ -11,9 +11,9 @@ mod program {
 
     use orbital::backend;
     use orbital::cli::{self, Request};
-    use orbital_rt::status::ORBITAL_FAILED;
     use orbital_rt::out::{Level, Log};
     use orbital_rt::rt::Process;
+    use orbital_rt::status::ORBITAL_FAILED;
     use orbital_rt::{sys, Error};
 
     orbital_rt::program!("orbital", main);
@@ -21,7 +21,10 @@ mod program {
     fn main(process: Process) -> i32 {
         let args: Vec<&[u8]> = process.args().skip(1).map(|a| a.to_bytes()).collect();
         let getenv = |name: &[u8]| process.var(name);
-        let mut log = Log { prefix: "orbital", level: Level::Quiet };
+        let mut log = Log {
+            prefix: "orbital",
+            level: Level::Quiet,
+        };
         let request = log_level(&process).and_then(|level| {
             log.level = level;
             cli::parse(&args, &getenv)
@@ -29,7 +32,9 @@ mod program {
         let opts = match request {
             Ok(Request::Help) => return print(cli::HELP),
             Ok(Request::RunHelp) => return print(cli::RUN_HELP),
-            Ok(Request::Version) => return print(concat!("orbital ", env!("CARGO_PKG_VERSION"), "\n")),
+            Ok(Request::Version) => {
+                return print(concat!("orbital ", env!("CARGO_PKG_VERSION"), "\n"))
+            }
             Ok(Request::Run(opts)) => opts,
             Err(err) => return fail(&log, &err),
         };
@@ -41,7 +46,10 @@ mod program {
             return fail(&log, &Error::refused("run", b"", "no backend for this OS"));
         };
         if let Some(mut line) = log.line(Level::Debug) {
-            line.push("backend ").push(backend.name()).push(", rootfs ").push_bytes(&opts.rootfs);
+            line.push("backend ")
+                .push(backend.name())
+                .push(", rootfs ")
+                .push_bytes(&opts.rootfs);
             line.print();
         }
         match backend.run(&opts, &log) {
@@ -54,8 +62,9 @@ mod program {
     fn log_level(process: &Process) -> orbital_rt::Result<Level> {
         match process.var(b"ORBITAL_LOG") {
             None => Ok(Level::Quiet),
-            Some(name) => Level::from_name(name)
-                .ok_or_else(|| Error::refused("ORBITAL_LOG", name, "unknown level; use debug or trace")),
+            Some(name) => Level::from_name(name).ok_or_else(|| {
+                Error::refused("ORBITAL_LOG", name, "unknown level; use debug or trace")
+            }),
         }
     }
 
@@ -76,6 +85,9 @@ mod program {
 /// other systems, built and tested on Linux only.
 #[cfg(not(target_os = "linux"))]
 fn main() {
-    eprintln!("orbital: run: no backend for this OS ({})", std::env::consts::OS);
+    eprintln!(
+        "orbital: run: no backend for this OS ({})",
+        std::env::consts::OS
+    );
     std::process::exit(125);
 }

@@ -60,7 +60,10 @@ fn exec_with(config: &Config, argv: &[*const c_char], envp: &[*const c_char]) ->
 
 /// The container's PATH.
 fn path_of(env: &[alloc::ffi::CString]) -> &[u8] {
-    env.iter().rev().find_map(|e| e.to_bytes().strip_prefix(b"PATH=")).unwrap_or(DEFAULT_PATH)
+    env.iter()
+        .rev()
+        .find_map(|e| e.to_bytes().strip_prefix(b"PATH="))
+        .unwrap_or(DEFAULT_PATH)
 }
 
 /// Tries `name` in each directory of `path`, as a shell does: a directory where it is not
@@ -79,7 +82,9 @@ fn search_path(name: &CStr, path: &[u8], argv: &[*const c_char], envp: &[*const 
         buf[..dir.len()].copy_from_slice(dir);
         buf[dir.len()] = b'/';
         buf[dir.len() + 1..len].copy_from_slice(name);
-        let Some(candidate) = sys::cstr_from_buf(&buf[..len]) else { continue };
+        let Some(candidate) = sys::cstr_from_buf(&buf[..len]) else {
+            continue;
+        };
         let err = sys::execve(candidate, argv, envp);
         match err.errno_value() {
             Some(libc::ENOENT | libc::ENOTDIR) => {}

@@ -20,7 +20,11 @@ pub fn receive() -> Result<Config> {
 
 fn read_exactly(buf: &mut [u8]) -> Result<()> {
     if sys::read_full(CONFIG_FD, buf)? != buf.len() {
-        return Err(Error::refused("read configuration", b"", "orbital closed the pipe early"));
+        return Err(Error::refused(
+            "read configuration",
+            b"",
+            "orbital closed the pipe early",
+        ));
     }
     Ok(())
 }
@@ -28,7 +32,11 @@ fn read_exactly(buf: &mut [u8]) -> Result<()> {
 /// orbital holds the write end open for the container's whole life: a hang-up means orbital
 /// died, possibly before the child could ask for a parent-death signal.
 pub fn check_orbital_alive() -> Result<()> {
-    let mut fds = [libc::pollfd { fd: CONFIG_FD, events: 0, revents: 0 }];
+    let mut fds = [libc::pollfd {
+        fd: CONFIG_FD,
+        events: 0,
+        revents: 0,
+    }];
     sys::poll(&mut fds, 0)?;
     if fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0 {
         return Err(Error::refused("start", b"", "orbital is gone"));

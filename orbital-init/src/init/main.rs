@@ -23,7 +23,10 @@ use orbital_rt::{report, sys, Result};
 orbital_rt::program!("orbital-init", main);
 
 fn main(_process: Process) -> i32 {
-    let mut log = Log { prefix: "orbital-init", level: Level::Quiet };
+    let mut log = Log {
+        prefix: "orbital-init",
+        level: Level::Quiet,
+    };
     match run(&mut log) {
         Ok(status) => status,
         Err(err) => {
@@ -42,7 +45,9 @@ fn run(log: &mut Log) -> Result<i32> {
     let config = config::receive()?;
     log.level = Level::from_u8(config.log_level);
     if let Some(mut line) = log.line(Level::Debug) {
-        line.push("pid ").push_i64(sys::getpid() as i64).push(" in the container");
+        line.push("pid ")
+            .push_i64(sys::getpid() as i64)
+            .push(" in the container");
         line.print();
     }
     set_up(&config, log)?;
@@ -54,7 +59,9 @@ fn run(log: &mut Log) -> Result<i32> {
     let signals = reaper::take_signals()?;
     let pid = command::spawn(&config)?;
     if let Some(mut line) = log.line(Level::Debug) {
-        line.push("command started as pid ").push_i64(pid as i64).print();
+        line.push("command started as pid ")
+            .push_i64(pid as i64)
+            .print();
     }
     Ok(reaper::run(pid, signals, log))
 }
@@ -71,7 +78,9 @@ fn set_up(config: &Config, log: &Log) -> Result<()> {
 
     sys::sethostname(config.hostname.as_bytes())?;
     if let Some(mut line) = log.line(Level::Debug) {
-        line.push("hostname ").push_bytes(config.hostname.as_bytes()).print();
+        line.push("hostname ")
+            .push_bytes(config.hostname.as_bytes())
+            .print();
     }
     sys::chdir(&config.workdir)
 }

@@ -11,7 +11,7 @@ use orbital_rt::Result;
 /// The namespace starts as a copy of the host's, sharing propagation with it: without this,
 /// the mounts below would appear on the host too. It comes before anything is mounted.
 pub fn make_private(log: &Log) -> Result<()> {
-    let flags = (libc::MS_REC | libc::MS_PRIVATE) as u64;
+    let flags = libc::MS_REC | libc::MS_PRIVATE;
     sys::mount("make private", None, c"/", None, flags, None)?;
     log.debug("mount propagation made private");
     Ok(())
@@ -25,14 +25,22 @@ pub fn make_private(log: &Log) -> Result<()> {
 /// on top of the new one, so no directory for it is needed in the rootfs (pivot_root(2)). On
 /// the initial ramfs, which cannot be pivoted away from, chroot is the fallback.
 pub fn switch_root(rootfs: &CStr, log: &Log) -> Result<()> {
-    let flags = (libc::MS_BIND | libc::MS_REC) as u64;
-    sys::mount("bind rootfs on itself at", Some(rootfs), rootfs, None, flags, None)?;
+    let flags = libc::MS_BIND | libc::MS_REC;
+    sys::mount(
+        "bind rootfs on itself at",
+        Some(rootfs),
+        rootfs,
+        None,
+        flags,
+        None,
+    )?;
     sys::chdir(rootfs)?;
     match sys::pivot_root(c".", c".") {
         Ok(()) => {
             sys::umount(c".", libc::MNT_DETACH)?;
             if let Some(mut line) = log.line(Level::Debug) {
-                line.push("root switched with pivot_root to ").push_bytes(rootfs.to_bytes());
+                line.push("root switched with pivot_root to ")
+                    .push_bytes(rootfs.to_bytes());
                 line.print();
             }
         }
@@ -56,8 +64,15 @@ pub fn mount_proc(log: &Log) -> Result<()> {
         Err(err) if err.errno_value() != Some(libc::EEXIST) => return Err(err),
         _ => {}
     }
-    let flags = (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64;
-    sys::mount("mount proc on", Some(c"proc"), c"/proc", Some(c"proc"), flags, None)?;
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    sys::mount(
+        "mount proc on",
+        Some(c"proc"),
+        c"/proc",
+        Some(c"proc"),
+        flags,
+        None,
+    )?;
     log.debug("mounted proc on /proc");
     Ok(())
 }

@@ -21,8 +21,16 @@ pub fn run(pid: i32, signals: Fd, log: &Log) -> i32 {
     loop {
         // The configuration pipe hangs up only when orbital is gone.
         let mut fds = [
-            libc::pollfd { fd: signals, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: CONFIG_FD, events: 0, revents: 0 },
+            libc::pollfd {
+                fd: signals,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: CONFIG_FD,
+                events: 0,
+                revents: 0,
+            },
         ];
         if sys::poll(&mut fds, -1).is_err() {
             continue;
@@ -44,7 +52,10 @@ pub fn run(pid: i32, signals: Fd, log: &Log) -> i32 {
 
 fn forward(pid: i32, sig: i32, log: &Log) {
     if let Some(mut line) = log.line(Level::Trace) {
-        line.push("forwarding signal ").push_i64(sig as i64).push(" to pid ").push_i64(pid as i64);
+        line.push("forwarding signal ")
+            .push_i64(sig as i64)
+            .push(" to pid ")
+            .push_i64(pid as i64);
         line.print();
     }
     let _ = sys::kill(pid, sig);

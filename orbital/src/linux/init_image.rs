@@ -38,7 +38,9 @@ pub fn prepare(rootfs: &Rootfs, log: &Log) -> Result<InitImage> {
         return Err(err);
     }
     match copy_into(rootfs, &image) {
-        Ok(()) => log.debug("init copied to the rootfs as /.orbital-init; executed from a sealed memfd"),
+        Ok(()) => {
+            log.debug("init copied to the rootfs as /.orbital-init; executed from a sealed memfd")
+        }
         // A read-only rootfs is a normal way to run; the copy is for the container to see,
         // nothing depends on it.
         Err(err) if err.errno_value() == Some(libc::EROFS) => {
@@ -71,11 +73,19 @@ fn read_host_image() -> Result<Vec<u8>> {
 fn read_image(fd: Fd, path: &core::ffi::CStr) -> Result<Vec<u8>> {
     let size = sys::stat_at(fd, c"", libc::AT_EMPTY_PATH)?.st_size as usize;
     if size == 0 || size > IMAGE_MAX_BYTES {
-        return Err(Error::refused("load init", path.to_bytes(), "size is not that of orbital-init"));
+        return Err(Error::refused(
+            "load init",
+            path.to_bytes(),
+            "size is not that of orbital-init",
+        ));
     }
     let mut image = alloc::vec![0u8; size];
     if sys::read_full(fd, &mut image)? != size {
-        return Err(Error::refused("load init", path.to_bytes(), "file shrank while read"));
+        return Err(Error::refused(
+            "load init",
+            path.to_bytes(),
+            "file shrank while read",
+        ));
     }
     Ok(image)
 }
@@ -102,4 +112,3 @@ fn copy_into(rootfs: &Rootfs, image: &[u8]) -> Result<()> {
     }
     renamed
 }
-

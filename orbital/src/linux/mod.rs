@@ -2,10 +2,11 @@
 //! and one for failure reports.
 //!
 //! ```text
-//!  orbital ──clone(new UTS, PID, mount, IPC namespaces)──▶ child ──execveat(memfd)──▶ orbital-init
-//!     │  config pipe (fd 3): the wire-format configuration ───────────────▶ │ mounts, root, hostname
-//!     │  report pipe (fd 4): ◀── one failure report, or EOF once the command runs ── │ fork + exec
-//!     └─ forwards signals, waits, exits with the container's status         └─ reaps, forwards
+//! orbital --clone(new UTS, PID, mount, IPC namespaces)--> child --execveat(memfd)--> orbital-init
+//!   | fd 3, config pipe: the configuration --------------------------> | private mounts, pivot_root,
+//!   | fd 4, report pipe: <-- one failure report, or EOF once the       | /proc, hostname, workdir,
+//!   |                        command runs                              | fork + exec the command
+//!   +- forwards signals, waits, exits with the container's status      +- forwards signals, reaps
 //! ```
 
 mod init_image;
@@ -48,7 +49,9 @@ impl Backend for Linux {
         let container = spawn::start(NAMESPACES, &init, log)?;
         sys::close(init.memfd)?;
         if let Some(mut line) = log.line(Level::Debug) {
-            line.push("container init is pid ").push_i64(container.pid as i64).push(" on the host");
+            line.push("container init is pid ")
+                .push_i64(container.pid as i64)
+                .push(" on the host");
             line.print();
         }
         supervise::send_config(&container, &config)?;
@@ -62,7 +65,11 @@ fn check_root() -> Result<()> {
     if euid != 0 {
         let mut uid = orbital_rt::out::Line::new();
         uid.push_u64(euid as u64);
-        return Err(Error::refused("run as uid", uid.as_bytes(), "orbital must run as root"));
+        return Err(Error::refused(
+            "run as uid",
+            uid.as_bytes(),
+            "orbital must run as root",
+        ));
     }
     Ok(())
 }
@@ -73,7 +80,11 @@ fn cstring(field: &'static str, bytes: &[u8]) -> Result<CString> {
 
 /// The configuration orbital-init receives.
 fn config_for(opts: &RunOptions, log: &Log) -> Result<Config> {
-    let argv = opts.argv.iter().map(|a| cstring("argument", a)).collect::<Result<Vec<_>>>()?;
+    let argv = opts
+        .argv
+        .iter()
+        .map(|a| cstring("argument", a))
+        .collect::<Result<Vec<_>>>()?;
     let env = cli::container_env(opts)
         .iter()
         .map(|e| cstring("--env", e))

@@ -21,7 +21,8 @@ impl Drop for Rootfs {
 /// Opens `path` as a root filesystem: it must exist, be a directory and not be the host's own
 /// root.
 pub fn open(path: &[u8]) -> Result<Rootfs> {
-    let cpath = CString::new(path).map_err(|_| Error::refused("rootfs", path, "contains a NUL byte"))?;
+    let cpath =
+        CString::new(path).map_err(|_| Error::refused("rootfs", path, "contains a NUL byte"))?;
     let dir = match sys::open(&cpath, libc::O_PATH | libc::O_DIRECTORY, 0) {
         Ok(dir) => dir,
         Err(err) if err.errno_value() == Some(libc::ENOENT) => {
@@ -44,7 +45,11 @@ pub fn open(path: &[u8]) -> Result<Rootfs> {
     let this = sys::stat_at(dir, c"", libc::AT_EMPTY_PATH)?;
     let host_root = sys::stat(c"/")?;
     if (this.st_dev, this.st_ino) == (host_root.st_dev, host_root.st_ino) {
-        return Err(Error::refused("rootfs", path, "the host root cannot be a container root"));
+        return Err(Error::refused(
+            "rootfs",
+            path,
+            "the host root cannot be a container root",
+        ));
     }
     Ok(rootfs)
 }

@@ -39,7 +39,11 @@ pub fn start(namespaces: u64, init: &InitImage, log: &Log) -> Result<Container> 
     let (config_read, config_write) = sys::pipe()?;
     let (report_read, report_write) = sys::pipe()?;
     let stack = Stack::new(CHILD_STACK_BYTES)?;
-    let child = ChildFds { config: config_read, report: report_write, image: init.memfd };
+    let child = ChildFds {
+        config: config_read,
+        report: report_write,
+        image: init.memfd,
+    };
 
     log.debug("clone with new uts, pid, mount and ipc namespaces");
     let pid = sys::clone_into(namespaces | sys::SIGCHLD as u64, &stack, exec_init, &child);
@@ -47,7 +51,11 @@ pub fn start(namespaces: u64, init: &InitImage, log: &Log) -> Result<Container> 
     let _ = sys::close(config_read);
     let _ = sys::close(report_write);
     match pid {
-        Ok(pid) => Ok(Container { pid, config: config_write, reports: report_read }),
+        Ok(pid) => Ok(Container {
+            pid,
+            config: config_write,
+            reports: report_read,
+        }),
         Err(err) => {
             let _ = sys::close(config_write);
             let _ = sys::close(report_read);
@@ -78,7 +86,11 @@ fn exec_init(fds: &ChildFds) -> i32 {
 fn place_fds(fds: &ChildFds) -> Result<()> {
     // If orbital dies, the container must die with it. A death before this line is caught by
     // orbital-init, which sees end of file on the configuration pipe.
-    sys::prctl("prctl PR_SET_PDEATHSIG", libc::PR_SET_PDEATHSIG, libc::SIGKILL as usize)?;
+    sys::prctl(
+        "prctl PR_SET_PDEATHSIG",
+        libc::PR_SET_PDEATHSIG,
+        libc::SIGKILL as usize,
+    )?;
 
     // Moving every descriptor clear of 3..=5 first means placing one cannot overwrite another.
     let config = sys::dup_above(fds.config, SCRATCH_FD_MIN)?;

@@ -25,7 +25,10 @@ pub const FORWARDED: SigSet = SigSet::of(&[
 /// configuration must turn orbital's write into an EPIPE error, not kill orbital.
 pub fn block_signals() -> Result<Fd> {
     let received = SigSet(FORWARDED.0 | SigSet::of(&[libc::SIGCHLD]).0);
-    sys::sigprocmask(libc::SIG_BLOCK, SigSet(received.0 | SigSet::of(&[libc::SIGPIPE]).0))?;
+    sys::sigprocmask(
+        libc::SIG_BLOCK,
+        SigSet(received.0 | SigSet::of(&[libc::SIGPIPE]).0),
+    )?;
     sys::signalfd(received)
 }
 
@@ -46,8 +49,16 @@ pub fn wait(container: &Container, signals: Fd, log: &Log) -> i32 {
     let mut reports_open = true;
     while status.is_none() {
         let mut fds = [
-            libc::pollfd { fd: signals, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: if reports_open { container.reports } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: signals,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if reports_open { container.reports } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         if sys::poll(&mut fds, -1).is_err() {
             continue;
@@ -84,7 +95,10 @@ fn reap(pid: i32) -> Option<i32> {
 
 fn forward(pid: i32, sig: i32, log: &Log) {
     if let Some(mut line) = log.line(Level::Trace) {
-        line.push("forwarding signal ").push_i64(sig as i64).push(" to pid ").push_i64(pid as i64);
+        line.push("forwarding signal ")
+            .push_i64(sig as i64)
+            .push(" to pid ")
+            .push_i64(pid as i64);
         line.print();
     }
     // The container may be exiting already; then there is nobody left to tell.
@@ -93,11 +107,16 @@ fn forward(pid: i32, sig: i32, log: &Log) {
 
 fn finish(container_status: i32, report: Option<Report>, log: &Log) -> i32 {
     if let Some(report) = report {
-        Line::new().push("orbital: ").push_bytes(report.text()).print();
+        Line::new()
+            .push("orbital: ")
+            .push_bytes(report.text())
+            .print();
         return report.status();
     }
     if let Some(mut line) = log.line(Level::Debug) {
-        line.push("container exited with status ").push_i64(container_status as i64).print();
+        line.push("container exited with status ")
+            .push_i64(container_status as i64)
+            .print();
     }
     container_status
 }
