@@ -3,10 +3,10 @@
 //!
 //! ```text
 //! orbital --clone(new UTS, PID, mount, IPC namespaces)--> child --execveat(memfd)--> orbital-init
-//!   | fd 3, config pipe: the configuration --------------------------> | private mounts, pivot_root,
-//!   | fd 4, report pipe: <-- one failure report, or EOF once the       | /proc, hostname, workdir,
-//!   |                        command runs                              | fork + exec the command
-//!   +- forwards signals, waits, exits with the container's status      +- forwards signals, reaps
+//!   | fd 3, config pipe: the configuration ----------------------> | private mounts, pivot_root,
+//!   | fd 4, report pipe: <-- one failure report, or EOF once the   | /proc, hostname, workdir,
+//!   |                        command runs                          | fork + exec the command
+//!   +- forwards signals, waits, exits with the container's status  +- forwards signals, reaps
 //! ```
 
 mod init_image;
