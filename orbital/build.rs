@@ -7,6 +7,8 @@ fn main() {
         "-no-pie",
         "-Wl,--gc-sections",
         "-Wl,--build-id=none",
+        // Nothing unwinds (panics abort), so the unwinder's lookup table is dead weight.
+        "-Wl,--no-eh-frame-hdr",
     ] {
         println!("cargo:rustc-link-arg-bins={arg}");
     }

@@ -79,6 +79,16 @@ impl Line {
         &self.buf[..self.len]
     }
 
+    /// The text so far as a C string, for short paths built without allocating; `None` when
+    /// the line is full or holds a NUL.
+    pub fn as_cstr(&mut self) -> Option<&core::ffi::CStr> {
+        if self.len == LINE_MAX_BYTES {
+            return None;
+        }
+        self.buf[self.len] = 0;
+        core::ffi::CStr::from_bytes_with_nul(&self.buf[..=self.len]).ok()
+    }
+
     /// Ends the line with a newline and writes it to stderr in one call. Output errors are
     /// ignored: there is nowhere left to report them.
     pub fn print(&mut self) {

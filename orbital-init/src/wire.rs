@@ -43,10 +43,16 @@ pub const CONFIG_FD: i32 = 3;
 /// Descriptor on which orbital-init and the command's process send a failure report.
 pub const REPORT_FD: i32 = 4;
 
+/// Descriptor of the socket on which orbital-init sends the pty master, in pty mode only.
+pub const CONSOLE_FD: i32 = 5;
+
 /// Flag: orbital-init does the setup, then becomes the command (no init process stays).
 pub const FLAG_NO_INIT: u32 = 1;
+/// Flag: the command gets a new pseudo-terminal, whose master orbital-init sends on
+/// [`CONSOLE_FD`].
+pub const FLAG_TTY: u32 = 2;
 /// Every flag this version knows.
-const FLAGS_KNOWN: u32 = FLAG_NO_INIT;
+const FLAGS_KNOWN: u32 = FLAG_NO_INIT | FLAG_TTY;
 
 /// What `orbital-init` needs to set up and start the container.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

@@ -48,6 +48,8 @@ Options:
       --hostname NAME     hostname inside the container (default: orbital-container)
   -e, --env KEY=VALUE     set a variable; KEY alone copies it from orbital's environment
   -w, --workdir DIR       absolute working directory inside the container (default: /)
+  -t, --tty               give COMMAND a new pseudo-terminal (default when stdin is one)
+  -T, --no-tty            pass stdin, stdout and stderr through as they are
       --no-init           make COMMAND itself PID 1 instead of orbital-init
       --verbose           print each setup step (same as ORBITAL_LOG=debug)
   -h, --help              print this help
@@ -79,6 +81,9 @@ pub struct RunOptions {
     pub workdir: Vec<u8>,
     /// Whether the command becomes PID 1 itself.
     pub no_init: bool,
+    /// `Some(true)` for `-t`, `Some(false)` for `-T`, `None` to decide by whether stdin is a
+    /// terminal.
+    pub tty: Option<bool>,
     /// Whether `--verbose` was given.
     pub verbose: bool,
     /// The command and its arguments.
@@ -129,6 +134,7 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         env: Vec::new(),
         workdir: DEFAULT_WORKDIR.to_vec(),
         no_init: false,
+        tty: None,
         verbose: false,
         argv: Vec::new(),
     };
@@ -146,6 +152,8 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         match arg {
             b"-h" | b"--help" => return Ok(Request::RunHelp),
             b"--no-init" => opts.no_init = true,
+            b"-t" | b"--tty" => opts.tty = Some(true),
+            b"-T" | b"--no-tty" => opts.tty = Some(false),
             b"--verbose" => opts.verbose = true,
             _ => {
                 let (name, inline) = split_option(arg);
@@ -313,6 +321,7 @@ mod tests {
         assert_eq!(o.workdir, b"/");
         assert_eq!(o.argv, vec![b"/bin/sh".to_vec()]);
         assert!(!o.no_init && !o.verbose);
+        assert_eq!(o.tty, None);
     }
 
     #[test]
@@ -374,6 +383,13 @@ mod tests {
             Request::Run(o) => assert_eq!(o.rootfs, b"/e"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn tty_options_force_either_way_and_the_last_wins() {
+        assert_eq!(opts(&["run", "-t", "sh"]).tty, Some(true));
+        assert_eq!(opts(&["run", "--no-tty", "sh"]).tty, Some(false));
+        assert_eq!(opts(&["run", "-T", "--tty", "sh"]).tty, Some(true));
     }
 
     #[test]

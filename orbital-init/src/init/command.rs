@@ -4,7 +4,9 @@ use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 
 use orbital_rt::sys::{self, SigSet};
-use orbital_rt::wire::{Config, REPORT_FD};
+use orbital_rt::wire::{Config, FLAG_TTY, REPORT_FD};
+
+use crate::console;
 use orbital_rt::{report, status, Error, Result};
 
 /// Search path when the container's environment has no PATH.
@@ -16,6 +18,14 @@ pub fn spawn(config: &Config) -> Result<i32> {
     let envp = pointers(&config.env);
     let pid = sys::fork()?;
     if pid == 0 {
+        // With a console, the command leads a session of its own with the console as its
+        // controlling terminal, so that a shell gets job control.
+        if config.flags & FLAG_TTY != 0 {
+            if let Err(err) = sys::setsid().and_then(|()| console::take_as_controlling_terminal()) {
+                report::send(REPORT_FD, status::ORBITAL_FAILED, &err);
+                sys::exit(status::ORBITAL_FAILED as i32);
+            }
+        }
         sys::exit(exec_with(config, &argv, &envp));
     }
     // The child holds its own copy of the report pipe until its exec succeeds; orbital sees end
@@ -27,6 +37,13 @@ pub fn spawn(config: &Config) -> Result<i32> {
 /// Replaces orbital-init with the command. Returns only on failure, which it has reported,
 /// with the status to exit with.
 pub fn exec(config: &Config) -> i32 {
+    // orbital-init already leads its own session.
+    if config.flags & FLAG_TTY != 0 {
+        if let Err(err) = console::take_as_controlling_terminal() {
+            report::send(REPORT_FD, status::ORBITAL_FAILED, &err);
+            return status::ORBITAL_FAILED as i32;
+        }
+    }
     let argv = pointers(&config.argv);
     let envp = pointers(&config.env);
     exec_with(config, &argv, &envp)

@@ -11,13 +11,15 @@ extern crate alloc;
 
 mod command;
 mod config;
+mod console;
+mod dev;
 mod mounts;
 mod reaper;
 
 use orbital_rt::out::{Level, Log};
 use orbital_rt::rt::Process;
 use orbital_rt::status::ORBITAL_FAILED;
-use orbital_rt::wire::{Config, FLAG_NO_INIT, REPORT_FD};
+use orbital_rt::wire::{Config, FLAG_NO_INIT, FLAG_TTY, REPORT_FD};
 use orbital_rt::{report, sys, Result};
 
 orbital_rt::program!("orbital-init", main);
@@ -66,8 +68,8 @@ fn run(log: &mut Log) -> Result<i32> {
     Ok(reaper::run(pid, signals, log))
 }
 
-/// The container's setup, in order: its own session, private mounts, the new root with /proc,
-/// the hostname, the working directory.
+/// The container's setup, in order: its own session, private mounts, the new root with /proc
+/// and /dev, the console, the hostname, the working directory.
 fn set_up(config: &Config, log: &Log) -> Result<()> {
     // A session of its own keeps the host terminal's job-control signals (Ctrl-C) away from
     // the container: they reach orbital, which forwards them, so the command gets each once.
@@ -75,6 +77,10 @@ fn set_up(config: &Config, log: &Log) -> Result<()> {
     mounts::make_private(log)?;
     mounts::switch_root(&config.rootfs, log)?;
     mounts::mount_proc(log)?;
+    dev::mount_dev(log)?;
+    if config.flags & FLAG_TTY != 0 {
+        console::create(log)?;
+    }
 
     sys::sethostname(config.hostname.as_bytes())?;
     if let Some(mut line) = log.line(Level::Debug) {

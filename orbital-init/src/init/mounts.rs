@@ -60,10 +60,7 @@ pub fn switch_root(rootfs: &CStr, log: &Log) -> Result<()> {
 /// rootfs lacks it. This happens after the root switch, so a /proc symlink in the rootfs
 /// resolves inside the container and can never point the mount at a host directory.
 pub fn mount_proc(log: &Log) -> Result<()> {
-    match sys::mkdir_at(libc::AT_FDCWD, c"/proc", 0o555) {
-        Err(err) if err.errno_value() != Some(libc::EEXIST) => return Err(err),
-        _ => {}
-    }
+    make_mount_point(c"/proc", 0o555)?;
     let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
     sys::mount(
         "mount proc on",
@@ -75,4 +72,13 @@ pub fn mount_proc(log: &Log) -> Result<()> {
     )?;
     log.debug("mounted proc on /proc");
     Ok(())
+}
+
+/// Creates a missing mount point; the only change orbital makes to a rootfs apart from the
+/// copy of its init.
+pub fn make_mount_point(path: &CStr, mode: u32) -> Result<()> {
+    match sys::mkdir_at(libc::AT_FDCWD, path, mode) {
+        Err(err) if err.errno_value() != Some(libc::EEXIST) => Err(err),
+        _ => Ok(()),
+    }
 }

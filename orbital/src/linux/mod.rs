@@ -13,6 +13,7 @@ mod init_image;
 mod rootfs;
 mod spawn;
 mod supervise;
+mod terminal;
 
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -39,14 +40,15 @@ impl Backend for Linux {
     fn run(&self, opts: &RunOptions, log: &Log) -> Result<i32> {
         check_root()?;
         let root = rootfs::open(&opts.rootfs)?;
-        let config = wire::encode(&config_for(opts, log)?)?;
+        let tty = opts.tty.unwrap_or_else(|| sys::is_terminal(sys::STDIN));
+        let config = wire::encode(&config_for(opts, tty, log)?)?;
 
         // Signals are blocked before the clone so that none is lost between the start of the
         // container and the supervisor's signalfd; the child inherits the mask, and
         // orbital-init takes over its own.
         let signals = supervise::block_signals()?;
         let init = init_image::prepare(&root, log)?;
-        let container = spawn::start(NAMESPACES, &init, log)?;
+        let container = spawn::start(NAMESPACES, &init, tty, log)?;
         sys::close(init.memfd)?;
         if let Some(mut line) = log.line(Level::Debug) {
             line.push("container init is pid ")
@@ -79,7 +81,7 @@ fn cstring(field: &'static str, bytes: &[u8]) -> Result<CString> {
 }
 
 /// The configuration orbital-init receives.
-fn config_for(opts: &RunOptions, log: &Log) -> Result<Config> {
+fn config_for(opts: &RunOptions, tty: bool, log: &Log) -> Result<Config> {
     let argv = opts
         .argv
         .iter()
@@ -90,7 +92,8 @@ fn config_for(opts: &RunOptions, log: &Log) -> Result<Config> {
         .map(|e| cstring("--env", e))
         .collect::<Result<Vec<_>>>()?;
     Ok(Config {
-        flags: if opts.no_init { wire::FLAG_NO_INIT } else { 0 },
+        flags: if opts.no_init { wire::FLAG_NO_INIT } else { 0 }
+            | if tty { wire::FLAG_TTY } else { 0 },
         log_level: log.level.as_u8(),
         rootfs: cstring("--rootfs", &opts.rootfs)?,
         hostname: cstring("--hostname", &opts.hostname)?,

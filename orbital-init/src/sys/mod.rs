@@ -12,6 +12,15 @@ use syscalls::{syscall, Sysno};
 
 use crate::{Error, Result};
 
+mod socket;
+mod tty;
+
+pub use socket::{receive_fd, send_fd, socketpair};
+pub use tty::{
+    blank_termios, get_termios, get_winsize, is_terminal, open_pty_peer, pty_number,
+    set_controlling_tty, set_termios, set_winsize, unlock_pty, Termios, Winsize,
+};
+
 /// A file descriptor.
 pub type Fd = c_int;
 
@@ -25,19 +34,19 @@ pub const STDERR: Fd = 2;
 /// Signal number of SIGCHLD, used as the exit signal of every child Orbital creates.
 pub const SIGCHLD: i32 = libc::SIGCHLD;
 
-fn errno_of(err: syscalls::Errno) -> i32 {
+pub(crate) fn errno_of(err: syscalls::Errno) -> i32 {
     err.into_raw()
 }
 
-fn path_error(op: &'static str, path: &CStr, err: syscalls::Errno) -> Error {
+pub(crate) fn path_error(op: &'static str, path: &CStr, err: syscalls::Errno) -> Error {
     Error::errno(op, path.to_bytes(), errno_of(err))
 }
 
-fn plain_error(op: &'static str, err: syscalls::Errno) -> Error {
+pub(crate) fn plain_error(op: &'static str, err: syscalls::Errno) -> Error {
     Error::errno(op, b"", errno_of(err))
 }
 
-fn fd_error(op: &'static str, fd: Fd, err: syscalls::Errno) -> Error {
+pub(crate) fn fd_error(op: &'static str, fd: Fd, err: syscalls::Errno) -> Error {
     let mut name = crate::out::Line::new();
     name.push("fd ").push_i64(fd as i64);
     Error::errno(op, name.as_bytes(), errno_of(err))
@@ -507,6 +516,48 @@ pub fn dup_above(fd: Fd, min: Fd) -> Result<Fd> {
         .map_err(|e| fd_error("dup", fd, e))
 }
 
+/// Creates a device node (or other special file) `path` with `mode`, for device `major:minor`.
+pub fn mknod(path: &CStr, mode: u32, major: u32, minor: u32) -> Result<()> {
+    // The kernel's encoding of a device number: minor in bits 0-7 and 20-31, major in 8-19.
+    let dev = ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & !0xff) << 12)) as usize;
+    // SAFETY: `path` is NUL-terminated and lives for the call.
+    unsafe { syscall!(Sysno::mknodat, libc::AT_FDCWD, path.as_ptr(), mode, dev) }
+        .map(drop)
+        .map_err(|e| path_error("mknod", path, e))
+}
+
+/// Creates the symlink `path` pointing at `target`.
+pub fn symlink(target: &CStr, path: &CStr) -> Result<()> {
+    // SAFETY: both strings are NUL-terminated and live for the call.
+    unsafe {
+        syscall!(
+            Sysno::symlinkat,
+            target.as_ptr(),
+            libc::AT_FDCWD,
+            path.as_ptr()
+        )
+    }
+    .map(drop)
+    .map_err(|e| path_error("symlink", path, e))
+}
+
+/// Makes reads and writes on `fd` return EAGAIN instead of blocking.
+pub fn set_nonblocking(fd: Fd) -> Result<()> {
+    // SAFETY: F_GETFL and F_SETFL take integer arguments and touch no memory.
+    unsafe {
+        let flags =
+            syscall!(Sysno::fcntl, fd, libc::F_GETFL).map_err(|e| fd_error("fcntl", fd, e))?;
+        syscall!(
+            Sysno::fcntl,
+            fd,
+            libc::F_SETFL,
+            flags | libc::O_NONBLOCK as usize
+        )
+    }
+    .map(drop)
+    .map_err(|e| fd_error("fcntl F_SETFL", fd, e))
+}
+
 /// Changes the mode bits of the file open at `fd`.
 pub fn fchmod(fd: Fd, mode: u32) -> Result<()> {
     // SAFETY: fchmod touches no memory.
@@ -675,17 +726,6 @@ pub fn read_signal(fd: Fd) -> Result<Option<i32>> {
         Err(err) if err.errno_value() == Some(libc::EAGAIN) => Ok(None),
         Err(err) => Err(err),
     }
-}
-
-/// Sets the disposition of `sig` to its default.
-pub fn reset_signal(sig: i32) -> Result<()> {
-    // The kernel's struct sigaction on x86_64: handler, flags, restorer, mask.
-    let action: [u64; 4] = [libc::SIG_DFL as u64, 0, 0, 0];
-    // SAFETY: `action` is a live kernel sigaction with a default handler, so no restorer is
-    // needed; the old action pointer is null.
-    unsafe { syscall!(Sysno::rt_sigaction, sig, action.as_ptr(), 0, SIGSET_BYTES) }
-        .map(drop)
-        .map_err(|e| plain_error("sigaction", e))
 }
 
 /// One entry of a poll set.
