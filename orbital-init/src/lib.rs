@@ -15,10 +15,12 @@ compile_error!(
      written for that ABI"
 );
 
+pub mod caps;
 pub mod error;
 pub mod out;
 pub mod report;
 pub mod rt;
+pub mod seccomp;
 pub mod status;
 pub mod sys;
 pub mod wire;

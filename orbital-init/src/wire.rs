@@ -9,7 +9,11 @@
 //!         str rootfs  str hostname  str workdir
 //!         u32 argc  str * argc
 //!         u32 envc  str * envc
+//!         str user  u64 capabilities
+//!         u32 mount count  mount * count
+//!         u32 rlimit count  (u32 resource  u64 soft  u64 hard) * count
 //! str     u32 length, then that many bytes, no NUL among them
+//! mount   u8 kind (1 bind, 2 tmpfs)  u8 read-only (0 or 1)  str source  str target  str options
 //! ```
 //!
 //! Every length has a hard limit, checked before anything is allocated, and the decoder turns
@@ -36,6 +40,12 @@ pub const HOSTNAME_MAX_BYTES: usize = 64;
 pub const STRING_MAX_BYTES: usize = 128 * 1024;
 /// Most arguments, and most environment entries.
 pub const LIST_MAX_ENTRIES: usize = 65536;
+/// Most volumes and tmpfs mounts.
+pub const MOUNTS_MAX: usize = 256;
+/// Most resource limits (there are 16 resources).
+pub const RLIMITS_MAX: usize = 16;
+/// Longest user specification, `user[:group]`.
+pub const USER_MAX_BYTES: usize = 256;
 
 /// Descriptor on which orbital-init finds the configuration. `orbital` keeps the write end open
 /// until the container ends, so end of file there also tells orbital-init that orbital died.
@@ -51,8 +61,50 @@ pub const FLAG_NO_INIT: u32 = 1;
 /// Flag: the command gets a new pseudo-terminal, whose master orbital-init sends on
 /// [`CONSOLE_FD`].
 pub const FLAG_TTY: u32 = 2;
+/// Flag: the rootfs is mounted read-only inside the container.
+pub const FLAG_READ_ONLY: u32 = 4;
+/// Flag: the container has its own network namespace, whose loopback orbital-init brings up.
+pub const FLAG_NET_NONE: u32 = 8;
+/// Flag: no seccomp filter.
+pub const FLAG_SECCOMP_OFF: u32 = 16;
 /// Every flag this version knows.
-const FLAGS_KNOWN: u32 = FLAG_NO_INIT | FLAG_TTY;
+const FLAGS_KNOWN: u32 =
+    FLAG_NO_INIT | FLAG_TTY | FLAG_READ_ONLY | FLAG_NET_NONE | FLAG_SECCOMP_OFF;
+
+/// What a [`Mount`] mounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MountKind {
+    /// A host path bound into the container.
+    Bind = 1,
+    /// A fresh tmpfs.
+    Tmpfs = 2,
+}
+
+/// A volume or tmpfs mount inside the container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    /// Bind or tmpfs.
+    pub kind: MountKind,
+    /// Whether the container sees it read-only.
+    pub read_only: bool,
+    /// Host path for a bind mount; empty for tmpfs.
+    pub source: CString,
+    /// Absolute path inside the container.
+    pub target: CString,
+    /// tmpfs options (`size=...,mode=...`); empty for a bind mount.
+    pub options: CString,
+}
+
+/// A resource limit to set before the command starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rlimit {
+    /// The RLIMIT_* number.
+    pub resource: u32,
+    /// Soft limit; `u64::MAX` for unlimited.
+    pub soft: u64,
+    /// Hard limit; `u64::MAX` for unlimited.
+    pub hard: u64,
+}
 
 /// What `orbital-init` needs to set up and start the container.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -71,6 +123,14 @@ pub struct Config {
     pub argv: Vec<CString>,
     /// The environment, `NAME=value` entries.
     pub env: Vec<CString>,
+    /// `user[:group]`, names or numbers, resolved inside the container; empty for root.
+    pub user: CString,
+    /// The capability set of the command, one bit per capability number.
+    pub capabilities: u64,
+    /// Volumes and tmpfs mounts, in order.
+    pub mounts: Vec<Mount>,
+    /// Resource limits.
+    pub rlimits: Vec<Rlimit>,
 }
 
 fn refused(field: &'static str, why: &'static str) -> Error {
@@ -103,6 +163,24 @@ pub fn encode(config: &Config) -> Result<Vec<u8>> {
     put_str(&mut out, "workdir", &config.workdir, PATH_MAX_BYTES)?;
     put_list(&mut out, "argv", &config.argv)?;
     put_list(&mut out, "env", &config.env)?;
+    put_str(&mut out, "user", &config.user, USER_MAX_BYTES)?;
+    out.extend_from_slice(&config.capabilities.to_le_bytes());
+    check_len("mounts", config.mounts.len(), MOUNTS_MAX)?;
+    out.extend_from_slice(&(config.mounts.len() as u32).to_le_bytes());
+    for mount in &config.mounts {
+        out.push(mount.kind as u8);
+        out.push(mount.read_only as u8);
+        put_str(&mut out, "mount source", &mount.source, PATH_MAX_BYTES)?;
+        put_str(&mut out, "mount target", &mount.target, PATH_MAX_BYTES)?;
+        put_str(&mut out, "mount options", &mount.options, PATH_MAX_BYTES)?;
+    }
+    check_len("rlimits", config.rlimits.len(), RLIMITS_MAX)?;
+    out.extend_from_slice(&(config.rlimits.len() as u32).to_le_bytes());
+    for limit in &config.rlimits {
+        out.extend_from_slice(&limit.resource.to_le_bytes());
+        out.extend_from_slice(&limit.soft.to_le_bytes());
+        out.extend_from_slice(&limit.hard.to_le_bytes());
+    }
     let body_len = out.len() - HEADER_BYTES;
     check_len("body", body_len, BODY_MAX_BYTES)?;
     out[8..12].copy_from_slice(&(body_len as u32).to_le_bytes());
@@ -160,6 +238,10 @@ pub fn decode_body(body: &[u8]) -> Result<Config> {
         return Err(refused("argv", "empty"));
     }
     let env = reader.list("env")?;
+    let user = reader.string("user", USER_MAX_BYTES)?;
+    let capabilities = reader.u64("capabilities")?;
+    let mounts = reader.mounts()?;
+    let rlimits = reader.rlimits()?;
     if !reader.rest.is_empty() {
         return Err(refused("body", "trailing bytes"));
     }
@@ -171,6 +253,10 @@ pub fn decode_body(body: &[u8]) -> Result<Config> {
         workdir,
         argv,
         env,
+        user,
+        capabilities,
+        mounts,
+        rlimits,
     })
 }
 
@@ -209,6 +295,59 @@ impl<'a> Reader<'a> {
     fn u32(&mut self, field: &'static str) -> Result<u32> {
         let b = self.take(field, 4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self, field: &'static str) -> Result<u64> {
+        let b = self.take(field, 8)?;
+        Ok(u64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    }
+
+    fn mounts(&mut self) -> Result<Vec<Mount>> {
+        let count = self.u32("mounts")? as usize;
+        check_len("mounts", count, MOUNTS_MAX)?;
+        let mut mounts = Vec::new();
+        for _ in 0..count {
+            let kind = match self.u8("mount kind")? {
+                1 => MountKind::Bind,
+                2 => MountKind::Tmpfs,
+                _ => return Err(refused("mount kind", "unknown")),
+            };
+            let read_only = match self.u8("mount read-only")? {
+                0 => false,
+                1 => true,
+                _ => return Err(refused("mount read-only", "not 0 or 1")),
+            };
+            let source = self.string("mount source", PATH_MAX_BYTES)?;
+            let target = self.string("mount target", PATH_MAX_BYTES)?;
+            let options = self.string("mount options", PATH_MAX_BYTES)?;
+            mounts.push(Mount {
+                kind,
+                read_only,
+                source,
+                target,
+                options,
+            });
+        }
+        Ok(mounts)
+    }
+
+    fn rlimits(&mut self) -> Result<Vec<Rlimit>> {
+        let count = self.u32("rlimits")? as usize;
+        check_len("rlimits", count, RLIMITS_MAX)?;
+        let mut rlimits = Vec::new();
+        for _ in 0..count {
+            let resource = self.u32("rlimit resource")?;
+            let soft = self.u64("rlimit soft")?;
+            let hard = self.u64("rlimit hard")?;
+            rlimits.push(Rlimit {
+                resource,
+                soft,
+                hard,
+            });
+        }
+        Ok(rlimits)
     }
 
     fn string(&mut self, field: &'static str, max: usize) -> Result<CString> {
@@ -251,6 +390,29 @@ mod tests {
             workdir: cs("/"),
             argv: vec![cs("/bin/sh"), cs("-c"), cs("echo hi")],
             env: vec![cs("PATH=/bin"), cs("A=")],
+            user: cs("1000:1000"),
+            capabilities: 0x8000_0000_0000_0001,
+            mounts: vec![
+                Mount {
+                    kind: MountKind::Bind,
+                    read_only: true,
+                    source: cs("/srv/data"),
+                    target: cs("/data"),
+                    options: cs(""),
+                },
+                Mount {
+                    kind: MountKind::Tmpfs,
+                    read_only: false,
+                    source: cs(""),
+                    target: cs("/tmp"),
+                    options: cs("size=1m"),
+                },
+            ],
+            rlimits: vec![Rlimit {
+                resource: 7,
+                soft: 1024,
+                hard: u64::MAX,
+            }],
         }
     }
 
@@ -375,9 +537,16 @@ mod tests {
             ..Config::default()
         };
         let mut message = encode(&config).unwrap();
-        let last = message.len() - 4 - 1;
-        message[last] = 0;
+        let at = find(&message, b"ab");
+        message[at + 1] = 0;
         assert_eq!(why(decode(&message).unwrap_err()), "contains a NUL byte");
+    }
+
+    fn find(haystack: &[u8], needle: &[u8]) -> usize {
+        haystack
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap()
     }
 
     #[test]
@@ -392,6 +561,27 @@ mod tests {
         let mut bad = good.clone();
         bad[HEADER_BYTES] = 0x80;
         assert_eq!(why(decode(&bad).unwrap_err()), "unknown flag set");
+    }
+
+    #[test]
+    fn unknown_mount_kinds_and_too_many_mounts_are_refused() {
+        let config = Config {
+            argv: vec![cs("x")],
+            ..sample()
+        };
+        let message = encode(&config).unwrap();
+        // The first mount's kind and read-only byte come just before its source's length.
+        let at = find(&message, b"/srv/data") - 4 - 2;
+        assert_eq!(message[at], MountKind::Bind as u8);
+        let mut bad = message.clone();
+        bad[at] = 9;
+        assert_eq!(why(decode(&bad).unwrap_err()), "unknown");
+        let mut bad = message.clone();
+        bad[at + 1] = 2;
+        assert_eq!(why(decode(&bad).unwrap_err()), "not 0 or 1");
+        let mut bad = message;
+        bad[at - 4..at].copy_from_slice(&(MOUNTS_MAX as u32 + 1).to_le_bytes());
+        assert_eq!(why(decode(&bad).unwrap_err()), "longer than the limit");
     }
 
     #[test]

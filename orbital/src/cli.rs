@@ -6,7 +6,9 @@
 
 use alloc::vec::Vec;
 
-use orbital_rt::{Error, Result};
+use orbital_rt::{caps, Error, Result};
+
+use crate::values::{self, MountSpec, Ulimit};
 
 /// Hostname a container gets unless `--hostname` says otherwise.
 pub const DEFAULT_HOSTNAME: &[u8] = b"orbital-container";
@@ -50,6 +52,18 @@ Options:
   -w, --workdir DIR       absolute working directory inside the container (default: /)
   -t, --tty               give COMMAND a new pseudo-terminal (default when stdin is one)
   -T, --no-tty            pass stdin, stdout and stderr through as they are
+  -v, --volume HOST:CONTAINER[:ro|rw]
+                          bind-mount a host path into the container
+      --tmpfs PATH[:size=N,mode=OCTAL,ro]
+                          mount a fresh tmpfs at PATH
+      --read-only         mount the rootfs read-only (add --tmpfs /tmp for a writable /tmp)
+  -u, --user USER[:GROUP] run as USER (name or uid) and GROUP, from the rootfs's /etc/passwd
+      --ulimit NAME=SOFT[:HARD]
+                          set a resource limit (nofile, nproc, core, stack, ...)
+      --cap-add CAP       keep capability CAP (or ALL) beyond the default set
+      --cap-drop CAP      drop capability CAP (or ALL)
+      --seccomp PROFILE   'default' (deny dangerous system calls) or 'unconfined'
+      --net MODE          'host' (default) or 'none' (only a loopback interface)
       --no-init           make COMMAND itself PID 1 instead of orbital-init
       --verbose           print each setup step (same as ORBITAL_LOG=debug)
   -h, --help              print this help
@@ -86,6 +100,20 @@ pub struct RunOptions {
     pub tty: Option<bool>,
     /// Whether `--verbose` was given.
     pub verbose: bool,
+    /// Volumes and tmpfs mounts, in the order given.
+    pub mounts: Vec<MountSpec>,
+    /// `--read-only`.
+    pub read_only: bool,
+    /// `-u USER[:GROUP]`, empty for root.
+    pub user: Vec<u8>,
+    /// `--ulimit` values.
+    pub ulimits: Vec<Ulimit>,
+    /// The capability set after `--cap-add` and `--cap-drop`.
+    pub capabilities: u64,
+    /// `--seccomp unconfined`.
+    pub seccomp_unconfined: bool,
+    /// `--net none`: a network namespace of its own.
+    pub net_none: bool,
     /// The command and its arguments.
     pub argv: Vec<Vec<u8>>,
 }
@@ -118,11 +146,28 @@ const VALUE_OPTIONS: &[(&[u8], &[u8])] = &[
     (b"--hostname", b""),
     (b"--env", b"-e"),
     (b"--workdir", b"-w"),
+    (b"--volume", b"-v"),
+    (b"--tmpfs", b""),
+    (b"--user", b"-u"),
+    (b"--ulimit", b""),
+    (b"--cap-add", b""),
+    (b"--cap-drop", b""),
+    (b"--seccomp", b""),
+    (b"--net", b""),
+    (b"--network", b""),
 ];
 
 /// Options users know from `docker run` that Orbital does not have yet: refused by name rather
 /// than reported as unknown, so that the message says what is missing.
-const NOT_YET: &[(&[u8], &[u8])] = &[(b"--volume", b"-v")];
+const NOT_YET: &[(&[u8], &[u8])] = &[
+    (b"--memory", b"-m"),
+    (b"--memory-swap", b""),
+    (b"--pids-limit", b""),
+    (b"--cpus", b""),
+    (b"--cpu-shares", b""),
+    (b"--cpu-weight", b""),
+    (b"--cgroup-parent", b""),
+];
 
 fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) -> Result<Request> {
     let mut opts = RunOptions {
@@ -136,8 +181,17 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         no_init: false,
         tty: None,
         verbose: false,
+        mounts: Vec::new(),
+        read_only: false,
+        user: Vec::new(),
+        ulimits: Vec::new(),
+        capabilities: caps::DEFAULT,
+        seccomp_unconfined: false,
+        net_none: false,
         argv: Vec::new(),
     };
+    let mut caps_added = Vec::new();
+    let mut caps_dropped = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = args[i];
@@ -155,6 +209,7 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
             b"-t" | b"--tty" => opts.tty = Some(true),
             b"-T" | b"--no-tty" => opts.tty = Some(false),
             b"--verbose" => opts.verbose = true,
+            b"--read-only" => opts.read_only = true,
             _ => {
                 let (name, inline) = split_option(arg);
                 if NOT_YET
@@ -179,10 +234,15 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
                         value
                     }
                 };
-                apply_value(&mut opts, long, value, getenv)?;
+                match long {
+                    b"--cap-add" => caps_added.push(values::capability("--cap-add", value)?),
+                    b"--cap-drop" => caps_dropped.push(values::capability("--cap-drop", value)?),
+                    _ => apply_value(&mut opts, long, value, getenv)?,
+                }
             }
         }
     }
+    opts.capabilities = values::capability_set(&caps_added, &caps_dropped);
     opts.argv = args[i..].iter().map(|a| a.to_vec()).collect();
     if opts.argv.is_empty() {
         return Err(usage(
@@ -237,6 +297,33 @@ fn apply_value<'a>(
                 return Err(usage("--workdir", value, "not an absolute path"));
             }
             opts.workdir = value.to_vec();
+        }
+        b"--volume" => opts.mounts.push(values::volume(value)?),
+        b"--tmpfs" => opts.mounts.push(values::tmpfs(value)?),
+        b"--user" => {
+            if value.is_empty() || value.len() > orbital_rt::wire::USER_MAX_BYTES {
+                return Err(usage(
+                    "--user",
+                    value,
+                    "expected USER[:GROUP], names or numbers",
+                ));
+            }
+            opts.user = value.to_vec();
+        }
+        b"--ulimit" => opts.ulimits.push(values::ulimit(value)?),
+        b"--seccomp" => {
+            opts.seccomp_unconfined = match value {
+                b"default" => false,
+                b"unconfined" => true,
+                _ => return Err(usage("--seccomp", value, "expected default or unconfined")),
+            }
+        }
+        b"--net" | b"--network" => {
+            opts.net_none = match value {
+                b"none" => true,
+                b"host" => false,
+                _ => return Err(usage("--net", value, "expected none or host")),
+            }
         }
         _ => return Err(usage("unknown option", long, "see 'orbital run --help'")),
     }
@@ -393,6 +480,44 @@ mod tests {
     }
 
     #[test]
+    fn hardening_options_are_collected() {
+        let o = opts(&[
+            "run",
+            "-v",
+            "/srv:/data:ro",
+            "--tmpfs",
+            "/tmp:size=1m",
+            "--read-only",
+            "-u",
+            "1000:100",
+            "--ulimit",
+            "nofile=10:20",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "CHOWN",
+            "--seccomp",
+            "unconfined",
+            "--net",
+            "none",
+            "true",
+        ]);
+        assert_eq!(o.mounts.len(), 2);
+        assert!(o.read_only && o.seccomp_unconfined && o.net_none);
+        assert_eq!(o.user, b"1000:100");
+        assert_eq!(
+            o.ulimits,
+            vec![Ulimit {
+                resource: 7,
+                soft: 10,
+                hard: 20
+            }]
+        );
+        assert_eq!(o.capabilities, caps::bit(0));
+        assert_eq!(opts(&["run", "true"]).capabilities, caps::DEFAULT);
+    }
+
+    #[test]
     fn help_and_version() {
         assert_eq!(run(&["--help"]).unwrap(), Request::Help);
         assert_eq!(run(&["--version"]).unwrap(), Request::Version);
@@ -417,9 +542,19 @@ mod tests {
         assert_eq!(refusal(&["run", "-x", "sh"]).0, "unknown option");
         assert_eq!(refusal(&["run", "--hostname"]).2, "needs a value");
         assert_eq!(
-            refusal(&["run", "-v", "/a:/b", "sh"]).2,
+            refusal(&["run", "--memory", "1g", "sh"]).2,
             "not supported yet"
         );
+        assert_eq!(
+            refusal(&["run", "--net", "bridge", "sh"]).2,
+            "expected none or host"
+        );
+        assert_eq!(
+            refusal(&["run", "--seccomp", "/p.json", "sh"]).2,
+            "expected default or unconfined"
+        );
+        assert_eq!(refusal(&["run", "--cap-add", "FLY", "sh"]).0, "--cap-add");
+        assert_eq!(refusal(&["run", "-u", "", "sh"]).0, "--user");
     }
 
     #[test]

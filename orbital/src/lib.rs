@@ -9,6 +9,7 @@ extern crate alloc;
 
 pub mod backend;
 pub mod cli;
+pub mod values;
 
 #[cfg(target_os = "linux")]
 pub mod linux;

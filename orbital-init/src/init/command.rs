@@ -7,13 +7,14 @@ use orbital_rt::sys::{self, SigSet};
 use orbital_rt::wire::{Config, FLAG_TTY, REPORT_FD};
 
 use crate::console;
+use crate::privileges::{self, User};
 use orbital_rt::{report, status, Error, Result};
 
 /// Search path when the container's environment has no PATH.
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Forks the command's process; returns its pid. An exec failure is reported by the child.
-pub fn spawn(config: &Config) -> Result<i32> {
+pub fn spawn(config: &Config, user: Option<&User>) -> Result<i32> {
     let argv = pointers(&config.argv);
     let envp = pointers(&config.env);
     let pid = sys::fork()?;
@@ -26,7 +27,7 @@ pub fn spawn(config: &Config) -> Result<i32> {
                 sys::exit(status::ORBITAL_FAILED as i32);
             }
         }
-        sys::exit(exec_with(config, &argv, &envp));
+        sys::exit(exec_with(config, user, &argv, &envp));
     }
     // The child holds its own copy of the report pipe until its exec succeeds; orbital sees end
     // of file once the last copy is gone.
@@ -36,7 +37,7 @@ pub fn spawn(config: &Config) -> Result<i32> {
 
 /// Replaces orbital-init with the command. Returns only on failure, which it has reported,
 /// with the status to exit with.
-pub fn exec(config: &Config) -> i32 {
+pub fn exec(config: &Config, user: Option<&User>) -> i32 {
     // orbital-init already leads its own session.
     if config.flags & FLAG_TTY != 0 {
         if let Err(err) = console::take_as_controlling_terminal() {
@@ -46,7 +47,7 @@ pub fn exec(config: &Config) -> i32 {
     }
     let argv = pointers(&config.argv);
     let envp = pointers(&config.env);
-    exec_with(config, &argv, &envp)
+    exec_with(config, user, &argv, &envp)
 }
 
 /// A NULL-terminated array of pointers to `strings`, which must outlive it.
@@ -56,11 +57,18 @@ fn pointers(strings: &[alloc::ffi::CString]) -> Vec<*const c_char> {
     array
 }
 
-/// Execs the command with the signal mask cleared (orbital-init blocks everything for its
-/// signalfd, and a mask survives exec). On failure, reports and returns the status to exit
-/// with.
-fn exec_with(config: &Config, argv: &[*const c_char], envp: &[*const c_char]) -> i32 {
-    if let Err(err) = sys::sigprocmask(libc::SIG_SETMASK, SigSet::EMPTY) {
+/// Execs the command as `user`, with the container's privileges, and with the signal mask
+/// cleared (orbital-init blocks everything for its signalfd, and a mask survives exec). On
+/// failure, reports and returns the status to exit with.
+fn exec_with(
+    config: &Config,
+    user: Option<&User>,
+    argv: &[*const c_char],
+    envp: &[*const c_char],
+) -> i32 {
+    let prepared = privileges::become_command(config, user)
+        .and_then(|()| sys::sigprocmask(libc::SIG_SETMASK, SigSet::EMPTY));
+    if let Err(err) = prepared {
         report::send(REPORT_FD, status::ORBITAL_FAILED, &err);
         return status::ORBITAL_FAILED as i32;
     }

@@ -14,12 +14,14 @@ mod config;
 mod console;
 mod dev;
 mod mounts;
+mod privileges;
 mod reaper;
+mod volumes;
 
 use orbital_rt::out::{Level, Log};
 use orbital_rt::rt::Process;
 use orbital_rt::status::ORBITAL_FAILED;
-use orbital_rt::wire::{Config, FLAG_NO_INIT, FLAG_TTY, REPORT_FD};
+use orbital_rt::wire::{Config, FLAG_NET_NONE, FLAG_NO_INIT, FLAG_READ_ONLY, FLAG_TTY, REPORT_FD};
 use orbital_rt::{report, sys, Result};
 
 orbital_rt::program!("orbital-init", main);
@@ -52,32 +54,41 @@ fn run(log: &mut Log) -> Result<i32> {
             .push(" in the container");
         line.print();
     }
-    set_up(&config, log)?;
+    let user = set_up(&config, log)?;
 
     if config.flags & FLAG_NO_INIT != 0 {
         log.debug("--no-init: the command replaces orbital-init as pid 1");
-        return Ok(command::exec(&config));
+        return Ok(command::exec(&config, user.as_ref()));
     }
     let signals = reaper::take_signals()?;
-    let pid = command::spawn(&config)?;
+    let pid = command::spawn(&config, user.as_ref())?;
     if let Some(mut line) = log.line(Level::Debug) {
         line.push("command started as pid ")
             .push_i64(pid as i64)
             .print();
     }
+    privileges::confine_init(&config)?;
     Ok(reaper::run(pid, signals, log))
 }
 
-/// The container's setup, in order: its own session, private mounts, the new root with /proc
-/// and /dev, the console, the hostname, the working directory.
-fn set_up(config: &Config, log: &Log) -> Result<()> {
+/// The container's setup, in order: its own session, private mounts, the volume sources, the
+/// new root with /proc, /dev and /sys, the masks, the volumes, the console, the hostname, the
+/// network, the user, the limits and the working directory. Returns the user to run as.
+fn set_up(config: &Config, log: &Log) -> Result<Option<privileges::User>> {
     // A session of its own keeps the host terminal's job-control signals (Ctrl-C) away from
     // the container: they reach orbital, which forwards them, so the command gets each once.
     sys::setsid()?;
     mounts::make_private(log)?;
+    let volume_sources = volumes::take_sources(&config.mounts)?;
     mounts::switch_root(&config.rootfs, log)?;
     mounts::mount_proc(log)?;
     dev::mount_dev(log)?;
+    mounts::mount_sys(log)?;
+    mounts::mask_kernel_files(log)?;
+    volumes::attach(&config.mounts, volume_sources, log)?;
+    if config.flags & FLAG_READ_ONLY != 0 {
+        mounts::make_root_read_only(log)?;
+    }
     if config.flags & FLAG_TTY != 0 {
         console::create(log)?;
     }
@@ -88,5 +99,12 @@ fn set_up(config: &Config, log: &Log) -> Result<()> {
             .push_bytes(config.hostname.as_bytes())
             .print();
     }
-    sys::chdir(&config.workdir)
+    if config.flags & FLAG_NET_NONE != 0 {
+        sys::bring_up_loopback()?;
+        log.debug("network namespace of its own, with lo up");
+    }
+    let user = privileges::resolve_user(config.user.as_bytes())?;
+    privileges::set_rlimits(config)?;
+    sys::chdir(&config.workdir)?;
+    Ok(user)
 }

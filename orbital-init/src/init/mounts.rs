@@ -74,6 +74,92 @@ pub fn mount_proc(log: &Log) -> Result<()> {
     Ok(())
 }
 
+/// Mounts a read-only sysfs on /sys: programs read it, nothing in a container should write it.
+pub fn mount_sys(log: &Log) -> Result<()> {
+    make_mount_point(c"/sys", 0o555)?;
+    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    sys::mount(
+        "mount sysfs on",
+        Some(c"sysfs"),
+        c"/sys",
+        Some(c"sysfs"),
+        flags,
+        None,
+    )?;
+    log.debug("mounted sysfs read-only on /sys");
+    Ok(())
+}
+
+/// Kernel files a container must neither read nor write, masked as Docker masks them: a file
+/// gets /dev/null bound over it, a directory an empty read-only tmpfs.
+const MASKED: &[&CStr] = &[
+    c"/proc/acpi",
+    c"/proc/asound",
+    c"/proc/interrupts",
+    c"/proc/kcore",
+    c"/proc/keys",
+    c"/proc/latency_stats",
+    c"/proc/sched_debug",
+    c"/proc/scsi",
+    c"/proc/sysrq-trigger",
+    c"/proc/timer_list",
+    c"/proc/timer_stats",
+    c"/sys/devices/virtual/powercap",
+    c"/sys/firmware",
+];
+
+/// Kernel trees a container may read but not change.
+const READ_ONLY: &[&CStr] = &[c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys"];
+
+/// Masks the dangerous kernel files and makes the kernel's tunables read-only. Paths the
+/// running kernel lacks are skipped.
+pub fn mask_kernel_files(log: &Log) -> Result<()> {
+    let read_only = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY;
+    for &path in MASKED {
+        let Ok(st) = sys::stat(path) else { continue };
+        if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+            sys::mount(
+                "mask",
+                Some(c"tmpfs"),
+                path,
+                Some(c"tmpfs"),
+                flags,
+                Some(c"size=0"),
+            )?;
+        } else {
+            // /dev/null swallows writes: made read-only, a write to the masked file fails.
+            sys::mount("mask", Some(c"/dev/null"), path, None, libc::MS_BIND, None)?;
+            sys::mount("mask read-only", None, path, None, read_only, None)?;
+        }
+    }
+    for &path in READ_ONLY {
+        if sys::stat(path).is_err() {
+            continue;
+        }
+        sys::mount(
+            "bind read-only",
+            Some(path),
+            path,
+            None,
+            libc::MS_BIND | libc::MS_REC,
+            None,
+        )?;
+        let flags = read_only | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        sys::mount("make read-only", None, path, None, flags, None)?;
+    }
+    log.debug("masked /proc/kcore, /proc/keys and the rest; /proc/sys and friends read-only");
+    Ok(())
+}
+
+/// Makes the container's root read-only; the mounts on it keep their own modes.
+pub fn make_root_read_only(log: &Log) -> Result<()> {
+    let flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY;
+    sys::mount("make read-only", None, c"/", None, flags, None)?;
+    log.debug("root made read-only");
+    Ok(())
+}
+
 /// Creates a missing mount point; the only change orbital makes to a rootfs apart from the
 /// copy of its init.
 pub fn make_mount_point(path: &CStr, mode: u32) -> Result<()> {

@@ -12,9 +12,18 @@ use syscalls::{syscall, Sysno};
 
 use crate::{Error, Result};
 
+mod mount_api;
+mod net;
+mod security;
 mod socket;
 mod tty;
 
+pub use mount_api::{clone_tree, move_tree, set_tree_read_only};
+pub use net::bring_up_loopback;
+pub use security::{
+    capget, capset, get_rlimit, install_seccomp, set_rlimit, setgroups, setresgid, setresuid,
+    Capabilities, SockFilter,
+};
 pub use socket::{receive_fd, send_fd, socketpair};
 pub use tty::{
     blank_termios, get_termios, get_winsize, is_terminal, open_pty_peer, pty_number,
@@ -632,10 +641,10 @@ pub fn geteuid() -> u32 {
     unsafe { syscall!(Sysno::geteuid) }.unwrap_or(u32::MAX as usize) as u32
 }
 
-/// Calls prctl(2) with an integer argument.
-pub fn prctl(op: &'static str, option: c_int, arg: usize) -> Result<()> {
+/// Calls prctl(2) with integer arguments; `op` names the step for the error message.
+pub fn prctl(op: &'static str, option: c_int, arg2: usize, arg3: usize) -> Result<()> {
     // SAFETY: the options used here take integer arguments only and touch no memory.
-    unsafe { syscall!(Sysno::prctl, option, arg, 0, 0, 0) }
+    unsafe { syscall!(Sysno::prctl, option, arg2, arg3, 0, 0) }
         .map(drop)
         .map_err(|e| plain_error(op, e))
 }

@@ -19,18 +19,22 @@ use alloc::ffi::CString;
 use alloc::vec::Vec;
 
 use orbital_rt::out::{Level, Log};
-use orbital_rt::wire::{self, Config};
+use orbital_rt::wire::{self, Config, Mount, MountKind, Rlimit};
 use orbital_rt::{sys, Error, Result};
 
 use crate::backend::Backend;
 use crate::cli::{self, RunOptions};
+use crate::values::{self, MountSpec};
 
 /// The backend for Linux.
 pub struct Linux;
 
 /// Namespaces every container gets.
-const NAMESPACES: u64 =
-    (libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWIPC) as u64;
+const NAMESPACES: u64 = (libc::CLONE_NEWUTS
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWCGROUP) as u64;
 
 impl Backend for Linux {
     fn name(&self) -> &'static str {
@@ -40,6 +44,8 @@ impl Backend for Linux {
     fn run(&self, opts: &RunOptions, log: &Log) -> Result<i32> {
         check_root()?;
         let root = rootfs::open(&opts.rootfs)?;
+        check_volume_sources(opts)?;
+        check_ulimits(opts)?;
         let tty = opts.tty.unwrap_or_else(|| sys::is_terminal(sys::STDIN));
         let config = wire::encode(&config_for(opts, tty, log)?)?;
 
@@ -48,7 +54,13 @@ impl Backend for Linux {
         // orbital-init takes over its own.
         let signals = supervise::block_signals()?;
         let init = init_image::prepare(&root, log)?;
-        let container = spawn::start(NAMESPACES, &init, tty, log)?;
+        let namespaces = NAMESPACES
+            | if opts.net_none {
+                libc::CLONE_NEWNET as u64
+            } else {
+                0
+            };
+        let container = spawn::start(namespaces, &init, tty, log)?;
         sys::close(init.memfd)?;
         if let Some(mut line) = log.line(Level::Debug) {
             line.push("container init is pid ")
@@ -91,14 +103,96 @@ fn config_for(opts: &RunOptions, tty: bool, log: &Log) -> Result<Config> {
         .iter()
         .map(|e| cstring("--env", e))
         .collect::<Result<Vec<_>>>()?;
+    let flag = |on: bool, flag: u32| if on { flag } else { 0 };
     Ok(Config {
-        flags: if opts.no_init { wire::FLAG_NO_INIT } else { 0 }
-            | if tty { wire::FLAG_TTY } else { 0 },
+        flags: flag(opts.no_init, wire::FLAG_NO_INIT)
+            | flag(tty, wire::FLAG_TTY)
+            | flag(opts.read_only, wire::FLAG_READ_ONLY)
+            | flag(opts.net_none, wire::FLAG_NET_NONE)
+            | flag(opts.seccomp_unconfined, wire::FLAG_SECCOMP_OFF),
         log_level: log.level.as_u8(),
         rootfs: cstring("--rootfs", &opts.rootfs)?,
         hostname: cstring("--hostname", &opts.hostname)?,
         workdir: cstring("--workdir", &opts.workdir)?,
         argv,
         env,
+        user: cstring("--user", &opts.user)?,
+        capabilities: opts.capabilities,
+        mounts: opts
+            .mounts
+            .iter()
+            .map(wire_mount)
+            .collect::<Result<Vec<_>>>()?,
+        rlimits: opts
+            .ulimits
+            .iter()
+            .map(|u| Rlimit {
+                resource: u.resource,
+                soft: u.soft,
+                hard: u.hard,
+            })
+            .collect(),
     })
+}
+
+fn wire_mount(spec: &MountSpec) -> Result<Mount> {
+    Ok(match spec {
+        MountSpec::Volume {
+            source,
+            target,
+            read_only,
+        } => Mount {
+            kind: MountKind::Bind,
+            read_only: *read_only,
+            source: cstring("--volume", source)?,
+            target: cstring("--volume", target)?,
+            options: CString::default(),
+        },
+        MountSpec::Tmpfs {
+            target,
+            options,
+            read_only,
+        } => Mount {
+            kind: MountKind::Tmpfs,
+            read_only: *read_only,
+            source: CString::default(),
+            target: cstring("--tmpfs", target)?,
+            options: cstring("--tmpfs", options)?,
+        },
+    })
+}
+
+/// A volume whose source is missing fails here, with the host path in the message, rather
+/// than halfway through the container's setup.
+fn check_volume_sources(opts: &RunOptions) -> Result<()> {
+    for spec in &opts.mounts {
+        if let MountSpec::Volume { source, .. } = spec {
+            let path = cstring("--volume", source)?;
+            sys::stat(&path).map_err(|mut err| {
+                err.op = "--volume";
+                err
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Raising a hard limit needs CAP_SYS_RESOURCE, which orbital may not have (many hosts and
+/// sandboxes drop it from every process): say so before starting anything.
+fn check_ulimits(opts: &RunOptions) -> Result<()> {
+    for limit in &opts.ulimits {
+        let (_, hard) = sys::get_rlimit(limit.resource)?;
+        if limit.hard > hard {
+            let name = values::ULIMIT_NAMES
+                .iter()
+                .find(|(_, n)| *n == limit.resource);
+            let name = name.map_or(&b"?"[..], |(name, _)| name.as_bytes());
+            return Err(Error::refused(
+                "--ulimit",
+                name,
+                "hard limit above orbital's own, which only CAP_SYS_RESOURCE may raise",
+            ));
+        }
+    }
+    Ok(())
 }

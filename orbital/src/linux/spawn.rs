@@ -104,6 +104,7 @@ fn place_fds(fds: &ChildFds) -> Result<()> {
         "prctl PR_SET_PDEATHSIG",
         libc::PR_SET_PDEATHSIG,
         libc::SIGKILL as usize,
+        0,
     )?;
 
     // Moving every descriptor clear of 3..=6 first means placing one cannot overwrite another.
