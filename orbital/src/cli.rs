@@ -126,7 +126,7 @@ fn usage(op: &'static str, object: &[u8], why: &'static str) -> Error {
 pub fn parse<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) -> Result<Request> {
     match args.first().copied() {
         None => Err(usage(
-            "orbital",
+            "usage",
             b"",
             "no command given; see 'orbital --help'",
         )),
