@@ -69,8 +69,9 @@ Options:
   -h, --help              print this help
 ";
 
-/// What the command line asks for.
+/// What the command line asks for. Parsed once per run, so the size of `Run` does not matter.
 #[derive(Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Request {
     /// Print the general help.
     Help,
