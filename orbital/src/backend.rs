@@ -15,6 +15,10 @@ pub trait Backend {
     /// should exit with. Failures of orbital's own steps come back as errors; a failure inside
     /// the container is reported and turned into 125, 126 or 127.
     fn run(&self, opts: &RunOptions, log: &Log) -> Result<i32>;
+
+    /// Removes what containers of killed orbitals left behind (cgroups), under `parent` or
+    /// orbital's own place; returns how many were removed.
+    fn cleanup(&self, parent: Option<&[u8]>, log: &Log) -> Result<usize>;
 }
 
 /// The backend of the OS orbital was built for, if there is one.

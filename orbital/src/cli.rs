@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use orbital_rt::{caps, Error, Result};
 
-use crate::values::{self, MountSpec, Ulimit};
+use crate::values::{self, Limits, MountSpec, Ulimit};
 
 /// Hostname a container gets unless `--hostname` says otherwise.
 pub const DEFAULT_HOSTNAME: &[u8] = b"orbital-container";
@@ -32,6 +32,8 @@ hostname, process numbering, mounts and IPC. It must run as root.
 
 Commands:
   run       run a command in a new container (see 'orbital run --help')
+  cleanup   remove cgroups left by orbitals that were killed
+            (orbital cleanup [--cgroup-parent PATH])
 
 Environment:
   ORBITAL_ROOTFS   default root filesystem (otherwise /tmp/orbital-rootfs)
@@ -64,6 +66,13 @@ Options:
       --cap-drop CAP      drop capability CAP (or ALL)
       --seccomp PROFILE   'default' (deny dangerous system calls) or 'unconfined'
       --net MODE          'host' (default) or 'none' (only a loopback interface)
+  -m, --memory SIZE       memory limit (k, m or g); the OOM killer ends what exceeds it
+      --memory-swap SIZE  memory plus swap limit, or -1 for unlimited swap
+      --pids-limit N      most processes and threads
+      --cpus N            CPU time, in CPUs (0.5 is half of one)
+      --cpu-shares N      relative CPU weight, cgroup v1 style (2-262144)
+      --cpu-weight N      relative CPU weight, cgroup v2 style (1-10000)
+      --cgroup-parent P   put the container's cgroup under P (absolute, or under orbital's)
       --no-init           make COMMAND itself PID 1 instead of orbital-init
       --verbose           print each setup step (same as ORBITAL_LOG=debug)
   -h, --help              print this help
@@ -81,6 +90,9 @@ pub enum Request {
     Version,
     /// Run a container.
     Run(RunOptions),
+    /// Remove cgroups left by orbitals that were killed, under orbital's own cgroup or the
+    /// given parent.
+    Cleanup(Option<Vec<u8>>),
 }
 
 /// The options of `orbital run`, validated.
@@ -115,6 +127,8 @@ pub struct RunOptions {
     pub seccomp_unconfined: bool,
     /// `--net none`: a network namespace of its own.
     pub net_none: bool,
+    /// Resource limits, applied through a cgroup.
+    pub limits: Limits,
     /// The command and its arguments.
     pub argv: Vec<Vec<u8>>,
 }
@@ -134,6 +148,7 @@ pub fn parse<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         Some(b"-h" | b"--help" | b"help") => Ok(Request::Help),
         Some(b"-V" | b"--version" | b"version") => Ok(Request::Version),
         Some(b"run") => parse_run(&args[1..], getenv),
+        Some(b"cleanup") => parse_cleanup(&args[1..]),
         Some(other) if other.starts_with(b"-") => {
             Err(usage("unknown option", other, "see 'orbital --help'"))
         }
@@ -156,11 +171,6 @@ const VALUE_OPTIONS: &[(&[u8], &[u8])] = &[
     (b"--seccomp", b""),
     (b"--net", b""),
     (b"--network", b""),
-];
-
-/// Options users know from `docker run` that Orbital does not have yet: refused by name rather
-/// than reported as unknown, so that the message says what is missing.
-const NOT_YET: &[(&[u8], &[u8])] = &[
     (b"--memory", b"-m"),
     (b"--memory-swap", b""),
     (b"--pids-limit", b""),
@@ -169,6 +179,10 @@ const NOT_YET: &[(&[u8], &[u8])] = &[
     (b"--cpu-weight", b""),
     (b"--cgroup-parent", b""),
 ];
+
+/// Options users know from `docker run` that Orbital does not have yet: refused by name rather
+/// than reported as unknown, so that the message says what is missing.
+const NOT_YET: &[(&[u8], &[u8])] = &[(b"--privileged", b""), (b"--pid", b""), (b"--ipc", b"")];
 
 fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) -> Result<Request> {
     let mut opts = RunOptions {
@@ -189,6 +203,7 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         capabilities: caps::DEFAULT,
         seccomp_unconfined: false,
         net_none: false,
+        limits: Limits::default(),
         argv: Vec::new(),
     };
     let mut caps_added = Vec::new();
@@ -244,6 +259,7 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         }
     }
     opts.capabilities = values::capability_set(&caps_added, &caps_dropped);
+    check_limits(&opts.limits)?;
     opts.argv = args[i..].iter().map(|a| a.to_vec()).collect();
     if opts.argv.is_empty() {
         return Err(usage(
@@ -253,6 +269,45 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         ));
     }
     Ok(Request::Run(opts))
+}
+
+/// Limits that only make sense together.
+fn check_limits(limits: &Limits) -> Result<()> {
+    match (limits.memory, limits.memory_swap) {
+        (None, Some(_)) => {
+            return Err(usage(
+                "--memory-swap",
+                b"",
+                "needs --memory, as in docker run",
+            ));
+        }
+        (Some(memory), Some(swap)) if swap < memory => {
+            return Err(usage(
+                "--memory-swap",
+                b"",
+                "must be at least --memory (it counts both)",
+            ));
+        }
+        _ => {}
+    }
+    if limits.cpu_shares.is_some() && limits.cpu_weight.is_some() {
+        return Err(usage(
+            "--cpu-weight",
+            b"",
+            "give --cpu-shares or --cpu-weight, not both",
+        ));
+    }
+    Ok(())
+}
+
+/// `orbital cleanup [--cgroup-parent PATH]`.
+fn parse_cleanup(args: &[&[u8]]) -> Result<Request> {
+    match args {
+        [] => Ok(Request::Cleanup(None)),
+        [b"--cgroup-parent", parent] => Ok(Request::Cleanup(Some(values::cgroup_parent(parent)?))),
+        [b"-h" | b"--help", ..] => Ok(Request::Help),
+        [other, ..] => Err(usage("unknown option", other, "see 'orbital --help'")),
+    }
 }
 
 /// Splits `--name=value` and `-xvalue` into the option name and its inline value.
@@ -319,6 +374,22 @@ fn apply_value<'a>(
                 _ => return Err(usage("--seccomp", value, "expected default or unconfined")),
             }
         }
+        b"--memory" => opts.limits.memory = Some(values::memory("--memory", value)?),
+        b"--memory-swap" => {
+            opts.limits.memory_swap = Some(values::memory("--memory-swap", value)?);
+        }
+        b"--pids-limit" => opts.limits.pids = Some(values::pids(value)?),
+        b"--cpus" => opts.limits.cpus_milli = Some(values::cpus(value)?),
+        b"--cpu-shares" => {
+            let why = "expected a number from 2 to 262144";
+            opts.limits.cpu_shares =
+                Some(values::bounded("--cpu-shares", value, 2..=262_144, why)?);
+        }
+        b"--cpu-weight" => {
+            let why = "expected a number from 1 to 10000";
+            opts.limits.cpu_weight = Some(values::bounded("--cpu-weight", value, 1..=10_000, why)?);
+        }
+        b"--cgroup-parent" => opts.limits.parent = Some(values::cgroup_parent(value)?),
         b"--net" | b"--network" => {
             opts.net_none = match value {
                 b"none" => true,
@@ -519,6 +590,34 @@ mod tests {
     }
 
     #[test]
+    fn limits_and_cleanup_are_parsed() {
+        let o = opts(&[
+            "run",
+            "-m",
+            "32m",
+            "--pids-limit",
+            "32",
+            "--cpus",
+            "0.5",
+            "true",
+        ]);
+        assert_eq!(
+            o.limits,
+            Limits {
+                memory: Some(32 << 20),
+                pids: Some(32),
+                cpus_milli: Some(500),
+                ..Limits::default()
+            }
+        );
+        assert_eq!(run(&["cleanup"]).unwrap(), Request::Cleanup(None));
+        assert_eq!(
+            run(&["cleanup", "--cgroup-parent", "ci"]).unwrap(),
+            Request::Cleanup(Some(b"ci".to_vec()))
+        );
+    }
+
+    #[test]
     fn help_and_version() {
         assert_eq!(run(&["--help"]).unwrap(), Request::Help);
         assert_eq!(run(&["--version"]).unwrap(), Request::Version);
@@ -543,9 +642,30 @@ mod tests {
         assert_eq!(refusal(&["run", "-x", "sh"]).0, "unknown option");
         assert_eq!(refusal(&["run", "--hostname"]).2, "needs a value");
         assert_eq!(
-            refusal(&["run", "--memory", "1g", "sh"]).2,
+            refusal(&["run", "--privileged", "sh"]).2,
             "not supported yet"
         );
+        assert_eq!(
+            refusal(&["run", "--memory-swap", "1g", "sh"]).2,
+            "needs --memory, as in docker run"
+        );
+        let (op, _, why) = refusal(&["run", "-m", "2m", "--memory-swap", "1m", "sh"]);
+        assert_eq!(
+            (op, why),
+            (
+                "--memory-swap",
+                "must be at least --memory (it counts both)"
+            )
+        );
+        assert_eq!(
+            refusal(&["run", "--cpu-shares", "2", "--cpu-weight", "5", "sh"]).0,
+            "--cpu-weight"
+        );
+        assert_eq!(
+            refusal(&["run", "--pids-limit", "-1", "sh"]).0,
+            "--pids-limit"
+        );
+        assert_eq!(refusal(&["cleanup", "--bogus"]).0, "unknown option");
         assert_eq!(
             refusal(&["run", "--net", "bridge", "sh"]).2,
             "expected none or host"

@@ -36,6 +36,7 @@ mod program {
                 return print(concat!("orbital ", env!("CARGO_PKG_VERSION"), "\n"))
             }
             Ok(Request::Run(opts)) => opts,
+            Ok(Request::Cleanup(parent)) => return cleanup(parent.as_deref(), &log),
             Err(err) => return fail(&log, &err),
         };
         if opts.verbose {
@@ -55,6 +56,31 @@ mod program {
         match backend.run(&opts, &log) {
             Ok(status) => status,
             Err(err) => fail(&log, &err),
+        }
+    }
+
+    /// `orbital cleanup`: each removal is printed as it happens; the count ends the output.
+    fn cleanup(parent: Option<&[u8]>, log: &Log) -> i32 {
+        let Some(backend) = backend::for_this_os() else {
+            return fail(
+                log,
+                &Error::refused("cleanup", b"", "no backend for this OS"),
+            );
+        };
+        match backend.cleanup(parent, log) {
+            Ok(removed) => {
+                let mut line = orbital_rt::out::Line::new();
+                line.push("orbital: cleanup removed ")
+                    .push_u64(removed as u64);
+                line.push(if removed == 1 {
+                    " leftover cgroup"
+                } else {
+                    " leftover cgroups"
+                })
+                .print();
+                0
+            }
+            Err(err) => fail(log, &err),
         }
     }
 

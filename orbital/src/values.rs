@@ -40,6 +40,38 @@ pub struct Ulimit {
     pub hard: u64,
 }
 
+/// What `--memory`, `--pids-limit` and friends ask for; `None` leaves a resource alone.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of memory.
+    pub memory: Option<u64>,
+    /// Bytes of memory plus swap; `u64::MAX` for unlimited swap.
+    pub memory_swap: Option<u64>,
+    /// Most processes (and threads).
+    pub pids: Option<u64>,
+    /// CPU time in thousandths of a CPU.
+    pub cpus_milli: Option<u64>,
+    /// v1 CPU shares, 2 to 262144.
+    pub cpu_shares: Option<u64>,
+    /// v2 CPU weight, 1 to 10000.
+    pub cpu_weight: Option<u64>,
+    /// Where the container's cgroup goes, relative to orbital's own cgroup, or absolute from
+    /// the hierarchy's root.
+    pub parent: Option<Vec<u8>>,
+}
+
+impl Limits {
+    /// Whether any limit is asked for: without one, no cgroup is made.
+    pub fn any(&self) -> bool {
+        self.memory.is_some()
+            || self.memory_swap.is_some()
+            || self.pids.is_some()
+            || self.cpus_milli.is_some()
+            || self.cpu_shares.is_some()
+            || self.cpu_weight.is_some()
+    }
+}
+
 /// Resource names `--ulimit` accepts, as `docker run` and ulimit(1) call them.
 pub const ULIMIT_NAMES: &[(&str, u32)] = &[
     ("cpu", 0),
@@ -252,6 +284,92 @@ pub fn capability_set(added: &[u64], dropped: &[u64]) -> u64 {
     }
 }
 
+/// Parses `--memory` and `--memory-swap` sizes: a positive number of bytes with an optional k,
+/// m or g; `--memory-swap` also takes -1 for unlimited swap.
+pub fn memory(option: &'static str, value: &[u8]) -> Result<u64> {
+    if option == "--memory-swap" && value == b"-1" {
+        return Ok(u64::MAX);
+    }
+    match size_bytes(value) {
+        Some(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(bad(
+            option,
+            value,
+            "expected a positive size in bytes, with k, m or g",
+        )),
+    }
+}
+
+/// Parses `--pids-limit`: a positive number of processes.
+pub fn pids(value: &[u8]) -> Result<u64> {
+    match number(value) {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(bad(
+            "--pids-limit",
+            value,
+            "expected a positive number of processes",
+        )),
+    }
+}
+
+/// Parses `--cpus`: a positive decimal number of CPUs, to a thousandth, as thousandths.
+pub fn cpus(value: &[u8]) -> Result<u64> {
+    let invalid = bad(
+        "--cpus",
+        value,
+        "expected a positive number of CPUs such as 0.5 or 2",
+    );
+    let (whole, fraction) = match value.iter().position(|&b| b == b'.') {
+        Some(dot) => (&value[..dot], &value[dot + 1..]),
+        None => (value, &b""[..]),
+    };
+    if fraction.len() > 3 || (whole.is_empty() && fraction.is_empty()) {
+        return Err(invalid);
+    }
+    let whole = if whole.is_empty() {
+        Some(0)
+    } else {
+        number(whole)
+    };
+    let mut thousandths = [b'0'; 3];
+    thousandths[..fraction.len()].copy_from_slice(fraction);
+    let fraction = if fraction.is_empty() {
+        Some(0)
+    } else {
+        number(&thousandths)
+    };
+    match (whole, fraction) {
+        (Some(w), Some(f)) if w <= 1024 && w * 1000 + f > 0 => Ok(w * 1000 + f),
+        _ => Err(invalid),
+    }
+}
+
+/// Parses a number option that must lie in `range`.
+pub fn bounded(
+    option: &'static str,
+    value: &[u8],
+    range: core::ops::RangeInclusive<u64>,
+    why: &'static str,
+) -> Result<u64> {
+    match number(value) {
+        Some(n) if range.contains(&n) => Ok(n),
+        _ => Err(bad(option, value, why)),
+    }
+}
+
+/// Parses `--cgroup-parent`: a cgroup path, absolute from the hierarchy's root or relative to
+/// orbital's own cgroup, that stays inside the hierarchy.
+pub fn cgroup_parent(value: &[u8]) -> Result<Vec<u8>> {
+    if value.is_empty() || value.split(|&b| b == b'/').any(|part| part == b"..") {
+        return Err(bad(
+            "--cgroup-parent",
+            value,
+            "expected a cgroup path without '..'",
+        ));
+    }
+    Ok(value.to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +517,40 @@ mod tests {
             why(ulimit(b"nofile=10:5").unwrap_err()),
             "the soft limit is above the hard limit"
         );
+    }
+
+    #[test]
+    fn resource_limits_parse_and_bad_values_are_refused() {
+        assert_eq!(memory("--memory", b"32m").unwrap(), 32 << 20);
+        assert_eq!(memory("--memory-swap", b"-1").unwrap(), u64::MAX);
+        assert!(memory("--memory", b"12x").is_err());
+        assert!(memory("--memory", b"0").is_err());
+        assert!(memory("--memory", b"-1").is_err());
+        assert_eq!(pids(b"32").unwrap(), 32);
+        assert!(pids(b"-1").is_err() && pids(b"0").is_err() && pids(b"x").is_err());
+        assert_eq!(cpus(b"0.5").unwrap(), 500);
+        assert_eq!(cpus(b"2").unwrap(), 2000);
+        assert_eq!(cpus(b".25").unwrap(), 250);
+        assert_eq!(cpus(b"1.125").unwrap(), 1125);
+        for bad in [
+            &b"0"[..],
+            b"0.0",
+            b"",
+            b".",
+            b"1.2345",
+            b"-1",
+            b"abc",
+            b"2000",
+        ] {
+            assert!(cpus(bad).is_err(), "{:?}", core::str::from_utf8(bad));
+        }
+        assert_eq!(
+            bounded("--cpu-shares", b"512", 2..=262_144, "").unwrap(),
+            512
+        );
+        assert!(bounded("--cpu-shares", b"1", 2..=262_144, "").is_err());
+        assert!(cgroup_parent(b"../escape").is_err());
+        assert_eq!(cgroup_parent(b"/ci/jobs").unwrap(), b"/ci/jobs");
     }
 
     #[test]

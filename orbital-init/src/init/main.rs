@@ -47,6 +47,10 @@ fn run(log: &mut Log) -> Result<i32> {
     let _ = sys::set_process_name(c"orbital-init");
 
     let config = config::receive()?;
+    // orbital has put this process into the container's cgroup before sending the
+    // configuration; a cgroup namespace made now has that cgroup as its root, so the container
+    // sees itself at "/" of the cgroup tree.
+    sys::unshare(libc::CLONE_NEWCGROUP)?;
     log.level = Level::from_u8(config.log_level);
     if let Some(mut line) = log.line(Level::Debug) {
         line.push("pid ")

@@ -108,16 +108,10 @@ fn number(text: &[u8]) -> Option<u32> {
 
 /// A missing file reads as empty: a rootfs without /etc/passwd still runs numeric users.
 fn read_account_file(path: &core::ffi::CStr) -> Result<Vec<u8>> {
-    let fd = match sys::open(path, libc::O_RDONLY, 0) {
-        Ok(fd) => fd,
-        Err(err) if err.errno_value() == Some(libc::ENOENT) => return Ok(Vec::new()),
-        Err(err) => return Err(err),
-    };
-    let mut content = alloc::vec![0u8; ACCOUNT_FILE_MAX_BYTES];
-    let read = sys::read_full(fd, &mut content);
-    let _ = sys::close(fd);
-    content.truncate(read?);
-    Ok(content)
+    match sys::read_file(path, ACCOUNT_FILE_MAX_BYTES) {
+        Err(err) if err.errno_value() == Some(libc::ENOENT) => Ok(Vec::new()),
+        other => other,
+    }
 }
 
 /// Takes on the command's identity and privileges; the last step before its exec.

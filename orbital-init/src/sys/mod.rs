@@ -525,6 +525,66 @@ pub fn dup_above(fd: Fd, min: Fd) -> Result<Fd> {
         .map_err(|e| fd_error("dup", fd, e))
 }
 
+/// Reads a whole small file, such as a cgroup control file or /etc/passwd; longer files are
+/// refused rather than cut.
+pub fn read_file(path: &CStr, max_bytes: usize) -> Result<alloc::vec::Vec<u8>> {
+    let fd = open(path, libc::O_RDONLY, 0)?;
+    let mut content = alloc::vec![0u8; max_bytes + 1];
+    let read = read_full(fd, &mut content);
+    let _ = close(fd);
+    let len = read?;
+    if len > max_bytes {
+        return Err(Error::refused(
+            "read",
+            path.to_bytes(),
+            "file larger than expected",
+        ));
+    }
+    content.truncate(len);
+    Ok(content)
+}
+
+/// Writes `bytes` to the existing file `path` in one write, as cgroup control files want.
+pub fn write_file(path: &CStr, bytes: &[u8]) -> Result<()> {
+    let fd = open(path, libc::O_WRONLY | libc::O_TRUNC, 0)?;
+    let written = write(fd, bytes).map_err(|err| Error::new("write", path.to_bytes(), err.cause));
+    let _ = close(fd);
+    written.map(drop)
+}
+
+/// The names in directory `path`, without `.` and `..`.
+pub fn read_dir(path: &CStr) -> Result<alloc::vec::Vec<alloc::vec::Vec<u8>>> {
+    let fd = open(path, libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+    let mut names = alloc::vec::Vec::new();
+    let mut buf = [0u8; 4096];
+    let result = loop {
+        // SAFETY: `buf` is a live, writable buffer of the length passed; the kernel fills it
+        // with whole `linux_dirent64` records.
+        let n = match unsafe { syscall!(Sysno::getdents64, fd, buf.as_mut_ptr(), buf.len()) } {
+            Ok(0) => break Ok(()),
+            Ok(n) => n,
+            Err(e) => break Err(path_error("read directory", path, e)),
+        };
+        // A record: u64 inode, i64 offset, u16 record length, u8 type, then the NUL-terminated
+        // name.
+        let mut at = 0;
+        while at + 19 <= n {
+            let len = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            if len == 0 || at + len > n {
+                break;
+            }
+            let name = &buf[at + 19..at + len];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            if name != b"." && name != b".." {
+                names.push(name.to_vec());
+            }
+            at += len;
+        }
+    };
+    let _ = close(fd);
+    result.map(|()| names)
+}
+
 /// Creates a device node (or other special file) `path` with `mode`, for device `major:minor`.
 pub fn mknod(path: &CStr, mode: u32, major: u32, minor: u32) -> Result<()> {
     // The kernel's encoding of a device number: minor in bits 0-7 and 20-31, major in 8-19.
@@ -573,6 +633,14 @@ pub fn fchmod(fd: Fd, mode: u32) -> Result<()> {
     unsafe { syscall!(Sysno::fchmod, fd, mode) }
         .map(drop)
         .map_err(|e| fd_error("chmod", fd, e))
+}
+
+/// Moves the caller into new namespaces of the kinds in `flags`.
+pub fn unshare(flags: c_int) -> Result<()> {
+    // SAFETY: unshare touches no memory.
+    unsafe { syscall!(Sysno::unshare, flags) }
+        .map(drop)
+        .map_err(|e| plain_error("unshare", e))
 }
 
 /// Starts a new session with the caller as its leader, detached from any terminal.

@@ -9,6 +9,7 @@
 //!   +- forwards signals, waits, exits with the container's status  +- forwards signals, reaps
 //! ```
 
+pub mod cgroups;
 mod init_image;
 mod rootfs;
 mod spawn;
@@ -18,23 +19,22 @@ mod terminal;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 
-use orbital_rt::out::{Level, Log};
+use orbital_rt::out::{Level, Line, Log};
 use orbital_rt::wire::{self, Config, Mount, MountKind, Rlimit};
 use orbital_rt::{sys, Error, Result};
 
 use crate::backend::Backend;
 use crate::cli::{self, RunOptions};
 use crate::values::{self, MountSpec};
+use cgroups::Cgroup;
 
 /// The backend for Linux.
 pub struct Linux;
 
 /// Namespaces every container gets.
-const NAMESPACES: u64 = (libc::CLONE_NEWUTS
-    | libc::CLONE_NEWPID
-    | libc::CLONE_NEWNS
-    | libc::CLONE_NEWIPC
-    | libc::CLONE_NEWCGROUP) as u64;
+/// (orbital-init adds a cgroup namespace of its own once it is in the container's cgroup.)
+const NAMESPACES: u64 =
+    (libc::CLONE_NEWUTS | libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWIPC) as u64;
 
 impl Backend for Linux {
     fn name(&self) -> &'static str {
@@ -48,29 +48,74 @@ impl Backend for Linux {
         check_ulimits(opts)?;
         let tty = opts.tty.unwrap_or_else(|| sys::is_terminal(sys::STDIN));
         let config = wire::encode(&config_for(opts, tty, log)?)?;
-
-        // Signals are blocked before the clone so that none is lost between the start of the
-        // container and the supervisor's signalfd; the child inherits the mask, and
-        // orbital-init takes over its own.
-        let signals = supervise::block_signals()?;
-        let init = init_image::prepare(&root, log)?;
-        let namespaces = NAMESPACES
-            | if opts.net_none {
-                libc::CLONE_NEWNET as u64
-            } else {
-                0
-            };
-        let container = spawn::start(namespaces, &init, tty, log)?;
-        sys::close(init.memfd)?;
-        if let Some(mut line) = log.line(Level::Debug) {
-            line.push("container init is pid ")
-                .push_i64(container.pid as i64)
-                .push(" on the host");
-            line.print();
+        let mut cgroup = Cgroup::create(&opts.limits, log)?;
+        let status = start_and_wait(opts, &root, &config, tty, cgroup.as_ref(), log);
+        if let Some(cgroup) = cgroup.as_mut() {
+            report_oom(cgroup, opts, log);
+            cgroup.remove(log);
         }
-        supervise::send_config(&container, &config)?;
-        Ok(supervise::wait(&container, signals, log))
+        status
     }
+
+    fn cleanup(&self, parent: Option<&[u8]>, log: &Log) -> Result<usize> {
+        check_root()?;
+        cgroups::cleanup(parent, log)
+    }
+}
+
+/// Starts the container, in `cgroup` if there is one, and waits for its end.
+fn start_and_wait(
+    opts: &RunOptions,
+    root: &rootfs::Rootfs,
+    config: &[u8],
+    tty: bool,
+    cgroup: Option<&Cgroup>,
+    log: &Log,
+) -> Result<i32> {
+    // Signals are blocked before the clone so that none is lost between the start of the
+    // container and the supervisor's signalfd; the child inherits the mask, and orbital-init
+    // takes over its own.
+    let signals = supervise::block_signals()?;
+    let init = init_image::prepare(root, log)?;
+    let network = if opts.net_none {
+        libc::CLONE_NEWNET as u64
+    } else {
+        0
+    };
+    let container = spawn::start(NAMESPACES | network, &init, tty, log)?;
+    sys::close(init.memfd)?;
+    if let Some(mut line) = log.line(Level::Debug) {
+        line.push("container init is pid ")
+            .push_i64(container.pid as i64)
+            .push(" on the host");
+        line.print();
+    }
+
+    // Into the cgroup before the configuration goes out: orbital-init waits for it, so the
+    // command cannot start unlimited.
+    if let Some(Err(err)) = cgroup.map(|c| c.add(container.pid)) {
+        let _ = sys::kill(container.pid, libc::SIGKILL);
+        let _ = sys::wait(container.pid, 0);
+        return Err(err);
+    }
+    supervise::send_config(&container, config)?;
+    Ok(supervise::wait(&container, signals, log))
+}
+
+/// Says so when the kernel's OOM killer acted in the container, from the cgroup's counter.
+fn report_oom(cgroup: &Cgroup, opts: &RunOptions, log: &Log) {
+    let kills = cgroup.oom_kills();
+    if kills == 0 {
+        return;
+    }
+    let mut line = Line::new();
+    line.push(log.prefix)
+        .push(": the container ran out of memory (--memory ");
+    line.push_u64(opts.limits.memory.unwrap_or(0))
+        .push(" bytes): the OOM killer ended ");
+    line.push_u64(kills)
+        .push(if kills == 1 { " process" } else { " processes" })
+        .print();
 }
 
 /// Namespaces and mounts need CAP_SYS_ADMIN; a clear message beats a bare EPERM from clone.
