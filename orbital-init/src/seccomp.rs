@@ -8,8 +8,6 @@
 //! `clone`). Calls from another ABI (x32, or a foreign architecture) are refused outright, since
 //! their numbers mean other calls (seccomp(2), "Caveats").
 
-use alloc::vec::Vec;
-
 use syscalls::Sysno;
 
 use crate::sys::SockFilter;
@@ -97,7 +95,7 @@ const RET_ALLOW: u32 = 0x7fff_0000;
 const RET_KILL_PROCESS: u32 = 0x8000_0000;
 const RET_ERRNO: u32 = 0x0005_0000;
 
-fn op(code: u16, k: u32) -> SockFilter {
+const fn op(code: u16, k: u32) -> SockFilter {
     SockFilter {
         code,
         jt: 0,
@@ -106,18 +104,10 @@ fn op(code: u16, k: u32) -> SockFilter {
     }
 }
 
-fn jump(code: u16, k: u32, jt: usize, jf: usize) -> SockFilter {
-    // Every jump below is forward over fewer than 256 instructions; the assertion in the tests
-    // keeps the denied list short enough for that.
-    SockFilter {
-        code,
-        jt: jt as u8,
-        jf: jf as u8,
-        k,
-    }
-}
+/// Instructions in the default filter.
+pub const FILTER_LEN: usize = 4 + 1 + DENIED.len() + 3 + 1 + 5;
 
-/// The default filter. Its layout:
+/// The default filter, assembled at compile time. Its layout:
 ///
 /// ```text
 /// load arch; if not x86_64: kill the process
@@ -127,39 +117,80 @@ fn jump(code: u16, k: u32, jt: usize, jf: usize) -> SockFilter {
 /// deny:      EPERM
 /// enosys:    ENOSYS
 /// ```
-pub fn default_filter() -> Vec<SockFilter> {
-    let mut p = Vec::with_capacity(DENIED.len() + 16);
-    p.push(op(LD_W_ABS, ARCH_OFFSET));
-    p.push(jump(JEQ_K, AUDIT_ARCH_X86_64, 1, 0));
-    p.push(op(RET_K, RET_KILL_PROCESS));
-    p.push(op(LD_W_ABS, NR_OFFSET));
+pub const DEFAULT_FILTER: [SockFilter; FILTER_LEN] = assemble();
 
-    // Where the jumps land, counted from the first test: the tests, one allow, then the flag
-    // check (three instructions), deny and enosys.
-    let first_test = p.len();
-    let tests = 1 + DENIED.len() + 3;
-    let check = first_test + tests + 1;
-    let deny = check + 3;
-    let enosys = check + 4;
-    // A BPF jump skips the given number of instructions after itself.
-    let to = |target: usize, at: usize| target - (at + 1);
+const fn assemble() -> [SockFilter; FILTER_LEN] {
+    let mut p = [op(0, 0); FILTER_LEN];
+    p[0] = op(LD_W_ABS, ARCH_OFFSET);
+    p[1] = SockFilter {
+        code: JEQ_K,
+        jt: 1,
+        jf: 0,
+        k: AUDIT_ARCH_X86_64,
+    };
+    p[2] = op(RET_K, RET_KILL_PROCESS);
+    p[3] = op(LD_W_ABS, NR_OFFSET);
 
-    p.push(jump(JGE_K, X32_SYSCALL_BIT, to(deny, p.len()), 0));
-    for nr in DENIED {
-        p.push(jump(JEQ_K, *nr as u32, to(deny, p.len()), 0));
+    // Where the jumps land: after the tests come one allow, the flag check (three
+    // instructions), deny and enosys. A BPF jump skips that many instructions after itself,
+    // and every distance here is below 256, which the compile-time assertion below holds.
+    let check = FILTER_LEN - 5;
+    let deny = FILTER_LEN - 2;
+    let enosys = FILTER_LEN - 1;
+    let mut at = 4;
+    p[at] = SockFilter {
+        code: JGE_K,
+        jt: (deny - at - 1) as u8,
+        jf: 0,
+        k: X32_SYSCALL_BIT,
+    };
+    at += 1;
+    let mut i = 0;
+    while i < DENIED.len() {
+        p[at] = SockFilter {
+            code: JEQ_K,
+            jt: (deny - at - 1) as u8,
+            jf: 0,
+            k: DENIED[i] as u32,
+        };
+        at += 1;
+        i += 1;
     }
-    p.push(jump(JEQ_K, Sysno::clone3 as u32, to(enosys, p.len()), 0));
-    p.push(jump(JEQ_K, Sysno::clone as u32, to(check, p.len()), 0));
-    p.push(jump(JEQ_K, Sysno::unshare as u32, to(check, p.len()), 0));
-    p.push(op(RET_K, RET_ALLOW));
+    let clone3 = Sysno::clone3 as u32;
+    p[at] = SockFilter {
+        code: JEQ_K,
+        jt: (enosys - at - 1) as u8,
+        jf: 0,
+        k: clone3,
+    };
+    p[at + 1] = SockFilter {
+        code: JEQ_K,
+        jt: (check - at - 2) as u8,
+        jf: 0,
+        k: Sysno::clone as u32,
+    };
+    p[at + 2] = SockFilter {
+        code: JEQ_K,
+        jt: (check - at - 3) as u8,
+        jf: 0,
+        k: Sysno::unshare as u32,
+    };
+    p[at + 3] = op(RET_K, RET_ALLOW);
 
-    p.push(op(LD_W_ABS, ARG0_LOW_OFFSET));
-    p.push(jump(JSET_K, NAMESPACE_FLAGS, 1, 0));
-    p.push(op(RET_K, RET_ALLOW));
-    p.push(op(RET_K, RET_ERRNO | libc::EPERM as u32));
-    p.push(op(RET_K, RET_ERRNO | libc::ENOSYS as u32));
+    p[check] = op(LD_W_ABS, ARG0_LOW_OFFSET);
+    p[check + 1] = SockFilter {
+        code: JSET_K,
+        jt: 1,
+        jf: 0,
+        k: NAMESPACE_FLAGS,
+    };
+    p[check + 2] = op(RET_K, RET_ALLOW);
+    p[deny] = op(RET_K, RET_ERRNO | libc::EPERM as u32);
+    p[enosys] = op(RET_K, RET_ERRNO | libc::ENOSYS as u32);
     p
 }
+
+const _: () = assert!(FILTER_LEN < 256, "BPF jumps are 8 bits wide");
 
 #[cfg(test)]
 mod tests {
@@ -168,14 +199,14 @@ mod tests {
 
     #[test]
     fn every_jump_fits_and_lands_inside_the_program() {
-        let p = default_filter();
+        let p = DEFAULT_FILTER;
         for (at, insn) in p.iter().enumerate() {
             if insn.code & 0x07 == 0x05 {
                 assert!(at + 1 + (insn.jt as usize) < p.len());
                 assert!(at + 1 + (insn.jf as usize) < p.len());
             }
         }
-        assert!(p.len() < 256, "jumps are 8 bits wide");
+        assert_eq!(p[FILTER_LEN - 6].k, RET_ALLOW, "the tests end in allow");
         assert_eq!(p.last().unwrap().k, RET_ERRNO | libc::ENOSYS as u32);
     }
 
@@ -184,7 +215,7 @@ mod tests {
         let pid = sys::fork().unwrap();
         if pid == 0 {
             let code = sys::prctl("no_new_privs", libc::PR_SET_NO_NEW_PRIVS, 1, 0)
-                .and_then(|()| sys::install_seccomp(&default_filter()))
+                .and_then(|()| sys::install_seccomp(&DEFAULT_FILTER))
                 .map_or(100, |()| probe());
             sys::exit(code);
         }

@@ -123,6 +123,8 @@ pub struct RunOptions {
     pub ulimits: Vec<Ulimit>,
     /// The capability set after `--cap-add` and `--cap-drop`.
     pub capabilities: u64,
+    /// `--cap-add ALL`: every capability orbital itself holds, rather than a list to check.
+    pub cap_add_all: bool,
     /// `--seccomp unconfined`.
     pub seccomp_unconfined: bool,
     /// `--net none`: a network namespace of its own.
@@ -201,6 +203,7 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         user: Vec::new(),
         ulimits: Vec::new(),
         capabilities: caps::DEFAULT,
+        cap_add_all: false,
         seccomp_unconfined: false,
         net_none: false,
         limits: Limits::default(),
@@ -259,6 +262,7 @@ fn parse_run<'a>(args: &[&'a [u8]], getenv: &dyn Fn(&[u8]) -> Option<&'a [u8]>) 
         }
     }
     opts.capabilities = values::capability_set(&caps_added, &caps_dropped);
+    opts.cap_add_all = caps_added.contains(&caps::ALL);
     check_limits(&opts.limits)?;
     opts.argv = args[i..].iter().map(|a| a.to_vec()).collect();
     if opts.argv.is_empty() {

@@ -13,7 +13,7 @@ use orbital_tests::{
 };
 
 /// Panics unless the rootfs's `/.orbital-init` is a plain file holding the host's orbital-init,
-/// and no temporary copy was left beside it.
+/// and no temporary copy (`.orbital-init.<pid>.new`) that is a file was left beside it.
 fn assert_init_copy_is_genuine(rootfs: &Rootfs) {
     let copy = rootfs.host_path("/.orbital-init");
     let meta = fs::symlink_metadata(&copy).expect("no /.orbital-init in the rootfs");
@@ -30,11 +30,15 @@ fn assert_init_copy_is_genuine(rootfs: &Rootfs) {
         fs::read(&copy).unwrap() == init_image(),
         "/.orbital-init is not orbital-init"
     );
-    let temp = rootfs.host_path("/.orbital-init.new");
-    assert!(
-        fs::symlink_metadata(temp).is_err(),
-        "/.orbital-init.new was left behind"
-    );
+    for entry in fs::read_dir(rootfs.path()).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        let temporary = name.starts_with(".orbital-init.") && name.ends_with(".new");
+        assert!(
+            !temporary || entry.file_type().unwrap().is_symlink(),
+            "temporary copy {name} was left behind"
+        );
+    }
 }
 
 /// Content, inode and modification time of a host file, to prove nobody wrote it.
@@ -123,8 +127,19 @@ fn an_init_copy_replaced_by_a_symlink_to_a_host_file_is_replaced_not_written_thr
     let target = victim.to_str().unwrap();
 
     run(&rootfs, &["true"]).assert_ok();
-    // Both the copy and its temporary name point at the host file.
-    let plant = format!("ln -sf {target} /.orbital-init && ln -sf {target} /.orbital-init.new");
+    // The copy, and every temporary name the next orbitals could use (orbital's pid is part of
+    // it: the next few hundred pids), point at the host file.
+    let next_pid: u32 = fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let plant = format!(
+        "ln -sf {target} /.orbital-init && for p in $(seq {} {}); do \
+         ln -sf {target} /.orbital-init.$p.new; done",
+        next_pid,
+        next_pid + 500
+    );
     run(&rootfs, &["sh", "-c", &plant]).assert_ok();
     let planted = fs::symlink_metadata(rootfs.host_path("/.orbital-init")).unwrap();
     assert!(

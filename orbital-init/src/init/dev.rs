@@ -29,8 +29,9 @@ const LINKS: &[(&CStr, &CStr)] = &[
     (c"/dev/stderr", c"/proc/self/fd/2"),
 ];
 
-/// Mounts the minimal /dev. Runs after /proc is mounted and the root switched.
-pub fn mount_dev(log: &Log) -> Result<()> {
+/// Mounts the minimal /dev, with a console mount point when the container gets a pty. Runs
+/// after /proc is mounted and the root switched.
+pub fn mount_dev(tty: bool, log: &Log) -> Result<()> {
     mounts::make_mount_point(c"/dev", 0o755)?;
     let flags = libc::MS_NOSUID | libc::MS_NOEXEC;
     sys::mount(
@@ -42,7 +43,9 @@ pub fn mount_dev(log: &Log) -> Result<()> {
         Some(c"mode=755,size=65536k"),
     )?;
     for &(path, major, minor) in DEVICES {
-        sys::mknod(path, libc::S_IFCHR | 0o666, major, minor)?;
+        sys::mknod(path, libc::S_IFCHR, major, minor)?;
+        // Every user may use these; a mode given to mknod would be cut by the umask.
+        sys::chmod(path, 0o666)?;
     }
 
     // A new devpts instance holds only the container's ptys: the host's are not visible, and
@@ -84,6 +87,18 @@ pub fn mount_dev(log: &Log) -> Result<()> {
     for &(path, target) in LINKS {
         sys::symlink(target, path)?;
     }
+    if tty {
+        // The console's mount point; the container's pty is bound onto it later.
+        sys::close(sys::open(
+            c"/dev/console",
+            libc::O_CREAT | libc::O_WRONLY,
+            0o600,
+        )?)?;
+    }
+    // Read-only once populated, so that no device node can be added: see the root switch.
+    let flags =
+        libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NOEXEC;
+    sys::mount("make read-only", None, c"/dev", None, flags, None)?;
     log.debug("mounted a minimal /dev: null zero full random urandom tty, pts, shm, mqueue");
     Ok(())
 }

@@ -86,7 +86,7 @@ fn set_up(config: &Config, log: &Log) -> Result<Option<privileges::User>> {
     let volume_sources = volumes::take_sources(&config.mounts)?;
     mounts::switch_root(&config.rootfs, log)?;
     mounts::mount_proc(log)?;
-    dev::mount_dev(log)?;
+    dev::mount_dev(config.flags & FLAG_TTY != 0, log)?;
     mounts::mount_sys(log)?;
     mounts::mask_kernel_files(log)?;
     volumes::attach(&config.mounts, volume_sources, log)?;

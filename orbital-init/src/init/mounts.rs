@@ -34,6 +34,11 @@ pub fn switch_root(rootfs: &CStr, log: &Log) -> Result<()> {
         flags,
         None,
     )?;
+    // CAP_MKNOD stays in the default set, as in Docker, so root inside can make device
+    // nodes; Docker then counts on the devices cgroup to refuse opening them. Here every mount
+    // the container can make files in is nodev instead (the rootfs, volumes, tmpfs mounts), and
+    // /dev is read-only once populated: a node made anywhere cannot be opened.
+    sys::set_mount_attrs(libc::AT_FDCWD, rootfs, sys::MOUNT_ATTR_NODEV)?;
     sys::chdir(rootfs)?;
     match sys::pivot_root(c".", c".") {
         Ok(()) => {

@@ -52,7 +52,7 @@ pub fn resolve_user(spec: &[u8]) -> Result<Option<User>> {
         (Some(uid), None) => (uid, 0, &b""[..]),
         (None, None) => {
             return Err(Error::refused(
-                "user",
+                "--user",
                 user,
                 "not found in the container's /etc/passwd",
             ))
@@ -67,9 +67,9 @@ pub fn resolve_user(spec: &[u8]) -> Result<Option<User>> {
                 .find(|f| f.len() >= 3 && f[0] == group)
                 .and_then(|f| number(f[2]))
                 .ok_or(Error::refused(
-                    "group",
+                    "--user",
                     group,
-                    "not found in the container's /etc/group",
+                    "group not found in the container's /etc/group",
                 ))?,
         };
     }
@@ -180,7 +180,7 @@ fn confine(config: &Config) -> Result<()> {
     sys::prctl("prctl PR_CAP_AMBIENT", libc::PR_CAP_AMBIENT, clear, 0)?;
     sys::prctl("prctl PR_SET_NO_NEW_PRIVS", libc::PR_SET_NO_NEW_PRIVS, 1, 0)?;
     if config.flags & FLAG_SECCOMP_OFF == 0 {
-        sys::install_seccomp(&seccomp::default_filter())?;
+        sys::install_seccomp(&seccomp::DEFAULT_FILTER)?;
     }
     Ok(())
 }

@@ -14,8 +14,8 @@ use orbital_rt::Result;
 
 use crate::mounts::make_mount_point;
 
-/// Takes each volume's source while the host is still visible: a detached copy, read-only if
-/// asked. tmpfs mounts need nothing yet.
+/// Takes each volume's source while the host is still visible: a detached copy, without
+/// devices, read-only if asked. tmpfs mounts need nothing yet.
 pub fn take_sources(mounts: &[Mount]) -> Result<Vec<Option<Fd>>> {
     let mut trees = Vec::with_capacity(mounts.len());
     for mount in mounts {
@@ -25,9 +25,14 @@ pub fn take_sources(mounts: &[Mount]) -> Result<Vec<Option<Fd>>> {
         }
         let tree = sys::clone_tree(&mount.source)?;
         trees.push(Some(tree));
-        if mount.read_only {
-            sys::set_tree_read_only(tree)?;
-        }
+        // No device node in a volume can be opened, as on every mount the container can
+        // write: see the root switch.
+        let read_only = if mount.read_only {
+            sys::MOUNT_ATTR_RDONLY
+        } else {
+            0
+        };
+        sys::set_mount_attrs(tree, c"", sys::MOUNT_ATTR_NODEV | read_only)?;
     }
     Ok(trees)
 }

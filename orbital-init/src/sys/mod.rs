@@ -18,7 +18,7 @@ mod security;
 mod socket;
 mod tty;
 
-pub use mount_api::{clone_tree, move_tree, set_tree_read_only};
+pub use mount_api::{clone_tree, move_tree, set_mount_attrs, MOUNT_ATTR_NODEV, MOUNT_ATTR_RDONLY};
 pub use net::bring_up_loopback;
 pub use security::{
     capget, capset, get_rlimit, install_seccomp, set_rlimit, setgroups, setresgid, setresuid,
@@ -625,6 +625,14 @@ pub fn set_nonblocking(fd: Fd) -> Result<()> {
     }
     .map(drop)
     .map_err(|e| fd_error("fcntl F_SETFL", fd, e))
+}
+
+/// Changes the mode bits of `path`; unlike a mode given at creation, the umask does not apply.
+pub fn chmod(path: &CStr, mode: u32) -> Result<()> {
+    // SAFETY: `path` is NUL-terminated and lives for the call.
+    unsafe { syscall!(Sysno::fchmodat, libc::AT_FDCWD, path.as_ptr(), mode) }
+        .map(drop)
+        .map_err(|e| path_error("chmod", path, e))
 }
 
 /// Changes the mode bits of the file open at `fd`.

@@ -6,14 +6,12 @@ use core::ffi::CStr;
 
 use syscalls::{syscall, Sysno};
 
-use super::{fd_error, path_error, Fd};
+use super::{path_error, Fd};
 use crate::Result;
 
 const OPEN_TREE_CLONE: usize = 1;
 const AT_RECURSIVE: usize = 0x8000;
 const MOVE_MOUNT_F_EMPTY_PATH: usize = 0x4;
-const MOUNT_ATTR_RDONLY: u64 = 0x1;
-
 /// `struct mount_attr`, version 0.
 #[repr(C)]
 struct MountAttr {
@@ -32,28 +30,39 @@ pub fn clone_tree(path: &CStr) -> Result<Fd> {
         .map_err(|e| path_error("open_tree", path, e))
 }
 
-/// Makes every mount of a detached tree read-only.
-pub fn set_tree_read_only(tree: Fd) -> Result<()> {
+/// `MOUNT_ATTR_RDONLY`: no writes.
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+/// `MOUNT_ATTR_NODEV`: device nodes cannot be opened.
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+
+/// Sets `attrs` (`MOUNT_ATTR_*`) on the mount at `path` relative to `dir` and every mount
+/// below it; with an empty `path`, on the mount tree `dir` itself.
+pub fn set_mount_attrs(dir: Fd, path: &CStr, attrs: u64) -> Result<()> {
     let attr = MountAttr {
-        attr_set: MOUNT_ATTR_RDONLY,
+        attr_set: attrs,
         attr_clr: 0,
         propagation: 0,
         userns_fd: 0,
     };
-    let flags = libc::AT_EMPTY_PATH as usize | AT_RECURSIVE;
-    // SAFETY: the empty path names `tree` itself; `attr` is live and its size is passed.
+    let flags = if path.is_empty() {
+        libc::AT_EMPTY_PATH as usize
+    } else {
+        0
+    } | AT_RECURSIVE;
+    // SAFETY: `path` is NUL-terminated (empty names `dir` itself, with AT_EMPTY_PATH); `attr`
+    // is live and its size is passed.
     unsafe {
         syscall!(
             Sysno::mount_setattr,
-            tree,
-            c"".as_ptr(),
+            dir,
+            path.as_ptr(),
             flags,
             &attr as *const MountAttr,
             core::mem::size_of::<MountAttr>()
         )
     }
     .map(drop)
-    .map_err(|e| fd_error("mount_setattr read-only", tree, e))
+    .map_err(|e| path_error("mount_setattr", path, e))
 }
 
 /// Attaches a detached tree at `target`.

@@ -339,6 +339,28 @@ impl Cgroup {
                 line.push_bytes(&setting.value).print();
             }
         }
+        // On v1 the CPU time a container used is counted by cpuacct, a hierarchy of its own on
+        // hosts that do not mount it with cpu: join it too, so that a CPU limit can be checked
+        // against what was used. Nothing is written there, and a host without it is fine.
+        let cpu_on_v1 =
+            wanted.iter().any(|s| s.controller == b"cpu") && version_of(b"cpu") == Version::V1;
+        let accounting = host
+            .v1
+            .iter()
+            .find(|h| h.controllers.iter().any(|c| c == b"cpuacct"));
+        if let (true, Some(h)) = (cpu_on_v1, accounting) {
+            let parent = parent_dir(&h.mount, &h.own, limits.parent.as_deref());
+            let dir = group_dir(&parent);
+            if !cgroup.dirs.iter().any(|(_, d)| *d == dir) {
+                if let Err(err) = prepare_parent(Version::V1, &parent, b"cpuacct", true, log)
+                    .and_then(|()| make_group(&dir, log))
+                {
+                    cgroup.remove(log);
+                    return Err(err);
+                }
+                cgroup.dirs.push((Version::V1, dir));
+            }
+        }
         Ok(cgroup)
     }
 

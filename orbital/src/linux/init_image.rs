@@ -9,7 +9,7 @@
 
 use alloc::vec::Vec;
 
-use orbital_rt::out::Log;
+use orbital_rt::out::{Line, Log};
 use orbital_rt::sys::{self, Fd};
 use orbital_rt::{Error, Result};
 
@@ -17,8 +17,10 @@ use super::rootfs::Rootfs;
 
 /// Name of the copy in the rootfs's top directory.
 pub const COPY_NAME: &core::ffi::CStr = c".orbital-init";
-/// Name the copy is written under before it replaces the old one in a single rename.
-const COPY_TEMP_NAME: &core::ffi::CStr = c".orbital-init.new";
+/// Start of the name the copy is written under before it replaces the old one in a single
+/// rename; orbital's pid follows, so that containers started at once on one rootfs do not
+/// collide.
+const COPY_TEMP_PREFIX: &str = ".orbital-init.";
 /// Largest init image accepted; the real one is a few tens of KiB.
 const IMAGE_MAX_BYTES: usize = 4 * 1024 * 1024;
 
@@ -98,17 +100,22 @@ fn read_image(fd: Fd, path: &core::ffi::CStr) -> Result<Vec<u8>> {
 /// over the old copy: rename replaces a symlink or a file at the target, it does not write
 /// through it.
 fn copy_into(rootfs: &Rootfs, image: &[u8]) -> Result<()> {
-    match sys::unlink_at(rootfs.dir, COPY_TEMP_NAME, 0) {
+    let mut temp = Line::new();
+    temp.push(COPY_TEMP_PREFIX)
+        .push_u64(sys::getpid() as u64)
+        .push(".new");
+    let temp = temp.as_cstr().unwrap_or(c".orbital-init.new");
+    match sys::unlink_at(rootfs.dir, temp, 0) {
         Err(err) if err.errno_value() != Some(libc::ENOENT) => return Err(err),
         _ => {}
     }
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
-    let fd = sys::open_at(rootfs.dir, COPY_TEMP_NAME, flags, 0o755)?;
+    let fd = sys::open_at(rootfs.dir, temp, flags, 0o755)?;
     let written = sys::write_all(fd, image).and_then(|()| sys::fchmod(fd, 0o755));
     let _ = sys::close(fd);
-    let renamed = written.and_then(|()| sys::rename_at(rootfs.dir, COPY_TEMP_NAME, COPY_NAME));
+    let renamed = written.and_then(|()| sys::rename_at(rootfs.dir, temp, COPY_NAME));
     if renamed.is_err() {
-        let _ = sys::unlink_at(rootfs.dir, COPY_TEMP_NAME, 0);
+        let _ = sys::unlink_at(rootfs.dir, temp, 0);
     }
     renamed
 }

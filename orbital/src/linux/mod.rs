@@ -46,8 +46,9 @@ impl Backend for Linux {
         let root = rootfs::open(&opts.rootfs)?;
         check_volume_sources(opts)?;
         check_ulimits(opts)?;
+        let capabilities = capabilities_within_reach(opts)?;
         let tty = opts.tty.unwrap_or_else(|| sys::is_terminal(sys::STDIN));
-        let config = wire::encode(&config_for(opts, tty, log)?)?;
+        let config = wire::encode(&config_for(opts, tty, capabilities, log)?)?;
         let mut cgroup = Cgroup::create(&opts.limits, log)?;
         let status = start_and_wait(opts, &root, &config, tty, cgroup.as_ref(), log);
         if let Some(cgroup) = cgroup.as_mut() {
@@ -138,7 +139,7 @@ fn cstring(field: &'static str, bytes: &[u8]) -> Result<CString> {
 }
 
 /// The configuration orbital-init receives.
-fn config_for(opts: &RunOptions, tty: bool, log: &Log) -> Result<Config> {
+fn config_for(opts: &RunOptions, tty: bool, capabilities: u64, log: &Log) -> Result<Config> {
     let argv = opts
         .argv
         .iter()
@@ -162,7 +163,7 @@ fn config_for(opts: &RunOptions, tty: bool, log: &Log) -> Result<Config> {
         argv,
         env,
         user: cstring("--user", &opts.user)?,
-        capabilities: opts.capabilities,
+        capabilities,
         mounts: opts
             .mounts
             .iter()
@@ -205,6 +206,25 @@ fn wire_mount(spec: &MountSpec) -> Result<Mount> {
             options: cstring("--tmpfs", options)?,
         },
     })
+}
+
+/// The container cannot hold a capability orbital lacks (a host or sandbox may keep some out
+/// of every process's bounding set). `--cap-add ALL` means every one orbital has; a
+/// capability named on its own that orbital lacks is an error.
+fn capabilities_within_reach(opts: &RunOptions) -> Result<u64> {
+    let own = sys::capget()?.permitted;
+    let missing = opts.capabilities & !own;
+    if missing == 0 || opts.cap_add_all {
+        return Ok(opts.capabilities & own);
+    }
+    let name = orbital_rt::caps::NAMES
+        .get(missing.trailing_zeros() as usize)
+        .copied();
+    Err(Error::refused(
+        "--cap-add",
+        name.unwrap_or("?").as_bytes(),
+        "orbital itself does not hold this capability, so it cannot pass it on",
+    ))
 }
 
 /// A volume whose source is missing fails here, with the host path in the message, rather
