@@ -39,10 +39,16 @@ pub fn prepare(rootfs: &Rootfs, log: &Log) -> Result<InitImage> {
         let _ = sys::close(memfd);
         return Err(err);
     }
-    match copy_into(rootfs, &image) {
-        Ok(()) => {
+    let copied = if copy_is_current(rootfs, &image) {
+        Ok(false)
+    } else {
+        copy_into(rootfs, &image).map(|()| true)
+    };
+    match copied {
+        Ok(true) => {
             log.debug("init copied to the rootfs as /.orbital-init; executed from a sealed memfd")
         }
+        Ok(false) => log.debug("init copy in the rootfs is current; executed from a sealed memfd"),
         // A read-only rootfs is a normal way to run; the copy is for the container to see,
         // nothing depends on it.
         Err(err) if err.errno_value() == Some(libc::EROFS) => {
@@ -90,6 +96,41 @@ fn read_image(fd: Fd, path: &core::ffi::CStr) -> Result<Vec<u8>> {
         ));
     }
     Ok(image)
+}
+
+/// Whether `/.orbital-init` in the rootfs already holds `image`, so that it need not be
+/// rewritten: replacing a file by rename makes some filesystems (ext4) write it out at once,
+/// which would be most of a container's start.
+///
+/// The file is the container's to change, so it is first opened as a bare path without
+/// following a symlink, and read only if it is a regular file: opening whatever else it could
+/// be (a FIFO, a device) might block or have effects. Nothing is ever executed from it.
+fn copy_is_current(rootfs: &Rootfs, image: &[u8]) -> bool {
+    let Ok(path) = sys::open_at(rootfs.dir, COPY_NAME, libc::O_PATH | libc::O_NOFOLLOW, 0) else {
+        return false;
+    };
+    let current = match sys::stat_at(path, c"", libc::AT_EMPTY_PATH) {
+        Ok(st)
+            if st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_size as usize == image.len() =>
+        {
+            let mut through = Line::new();
+            through.push("/proc/self/fd/").push_i64(path as i64);
+            let reopened = through.as_cstr().map(|p| sys::open(p, libc::O_RDONLY, 0));
+            match reopened {
+                Some(Ok(fd)) => {
+                    let mut content = alloc::vec![0u8; image.len() + 1];
+                    let same = sys::read_full(fd, &mut content).map_or(false, |n| n == image.len())
+                        && &content[..image.len()] == image;
+                    let _ = sys::close(fd);
+                    same
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    let _ = sys::close(path);
+    current
 }
 
 /// Writes the image to `/.orbital-init` in the rootfs.
