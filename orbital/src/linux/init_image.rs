@@ -109,28 +109,31 @@ fn copy_is_current(rootfs: &Rootfs, image: &[u8]) -> bool {
     let Ok(path) = sys::open_at(rootfs.dir, COPY_NAME, libc::O_PATH | libc::O_NOFOLLOW, 0) else {
         return false;
     };
-    let current = match sys::stat_at(path, c"", libc::AT_EMPTY_PATH) {
-        Ok(st)
-            if st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_size as usize == image.len() =>
-        {
-            let mut through = Line::new();
-            through.push("/proc/self/fd/").push_i64(path as i64);
-            let reopened = through.as_cstr().map(|p| sys::open(p, libc::O_RDONLY, 0));
-            match reopened {
-                Some(Ok(fd)) => {
-                    let mut content = alloc::vec![0u8; image.len() + 1];
-                    let same = sys::read_full(fd, &mut content).map_or(false, |n| n == image.len())
-                        && &content[..image.len()] == image;
-                    let _ = sys::close(fd);
-                    same
-                }
-                _ => false,
-            }
-        }
-        _ => false,
-    };
+    let current = is_regular_of_size(path, image.len()) && reads_as(path, image);
     let _ = sys::close(path);
     current
+}
+
+fn is_regular_of_size(fd: Fd, len: usize) -> bool {
+    match sys::stat_at(fd, c"", libc::AT_EMPTY_PATH) {
+        Ok(st) => st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_size as usize == len,
+        Err(_) => false,
+    }
+}
+
+/// Reads the regular file held as a bare path by `path` (opened anew through /proc, which
+/// gives the very same inode) and compares it with `expected`.
+fn reads_as(path: Fd, expected: &[u8]) -> bool {
+    let mut through = Line::new();
+    through.push("/proc/self/fd/").push_i64(path as i64);
+    let Some(Ok(fd)) = through.as_cstr().map(|p| sys::open(p, libc::O_RDONLY, 0)) else {
+        return false;
+    };
+    let mut content = alloc::vec![0u8; expected.len() + 1];
+    let same = sys::read_full(fd, &mut content).ok() == Some(expected.len())
+        && &content[..expected.len()] == expected;
+    let _ = sys::close(fd);
+    same
 }
 
 /// Writes the image to `/.orbital-init` in the rootfs.
