@@ -5,6 +5,7 @@
 #   make run             build, create the rootfs if needed, run a shell in a container
 #   make test            build, lint, and run every unit and integration test (as root)
 #   make install         install both programs into $(DESTDIR)$(PREFIX)/bin
+#   make bench           compare with crun, runc, bwrap and unshare; write BENCHMARKS.md
 
 ROOTFS ?= /tmp/orbital-rootfs
 PREFIX ?= /usr/local
@@ -14,7 +15,7 @@ BIN := target/release
 PROGRAMS := $(BIN)/orbital $(BIN)/orbital-init
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all build rootfs run test unit integration lint fmt install uninstall clean
+.PHONY: all build rootfs run test unit integration lint fmt install uninstall clean bench
 
 all: build
 
@@ -43,6 +44,11 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+# The peers are installed with apt-get when missing; one that cannot run here is reported as
+# skipped, with the reason.
+bench: build
+	python3 bench/bench.py --install
 
 install: build
 	install -d "$(DESTDIR)$(PREFIX)/bin"
