@@ -2,7 +2,7 @@
 //! orbital, its slave made the standard streams.
 
 use orbital_rt::out::{Level, Line, Log};
-use orbital_rt::sys::{self, Fd};
+use orbital_rt::sys;
 use orbital_rt::wire::CONSOLE_FD;
 use orbital_rt::Result;
 
@@ -34,13 +34,12 @@ pub fn create(log: &Log) -> Result<()> {
     Ok(())
 }
 
-/// Makes /dev/console the container's pty, as programs that write to the console expect.
+/// Makes /dev/console (a mount point the minimal /dev provides) the container's pty, as
+/// programs that write to the console expect.
 fn bind_console(number: u32) -> Result<()> {
     let mut path = Line::new();
     path.push("/dev/pts/").push_u64(number as u64);
     let pts = path.as_cstr().unwrap_or(c"/dev/pts/0");
-    let file: Fd = sys::open(c"/dev/console", libc::O_CREAT | libc::O_WRONLY, 0o600)?;
-    sys::close(file)?;
     sys::mount(
         "bind console on",
         Some(pts),

@@ -143,10 +143,6 @@ impl Relay {
         if self.input_end == INPUT_BUFFER_BYTES {
             return;
         }
-        if self.input_start == self.input_end {
-            self.input_start = 0;
-            self.input_end = 0;
-        }
         match sys::read(sys::STDIN, &mut self.input[self.input_end..]) {
             Ok(0) | Err(_) => {
                 // A pty has no end of file of its own: the line discipline's EOF character
@@ -164,6 +160,12 @@ impl Relay {
                 Ok(n) => self.input_start += n,
                 Err(err) if err.errno_value() == Some(libc::EAGAIN) => {}
                 Err(_) => self.input_start = self.input_end,
+            }
+            // An emptied buffer starts over, so that stdin is read again: the poll set asks
+            // for it only while there is room.
+            if self.input_start == self.input_end {
+                self.input_start = 0;
+                self.input_end = 0;
             }
         } else if self.send_eof && sys::write(self.master, &[END_OF_INPUT]).is_ok() {
             self.send_eof = false;
