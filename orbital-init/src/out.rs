@@ -163,6 +163,23 @@ impl Log {
         level <= self.level
     }
 
+    /// Prints `text` then `bytes` (a path, a name) at `level`. Kept out of line: one call per
+    /// step is cheaper in code than building each line in place.
+    #[inline(never)]
+    pub fn say(&self, level: Level, text: &str, bytes: &[u8]) {
+        if let Some(mut line) = self.line(level) {
+            line.push(text).push_bytes(bytes).print();
+        }
+    }
+
+    /// Prints `text` then the number `n` at `level`.
+    #[inline(never)]
+    pub fn say_number(&self, level: Level, text: &str, n: i64) {
+        if let Some(mut line) = self.line(level) {
+            line.push(text).push_i64(n).print();
+        }
+    }
+
     /// Prints a fixed debug message.
     pub fn debug(&self, text: &str) {
         if let Some(mut line) = self.line(Level::Debug) {

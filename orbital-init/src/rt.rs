@@ -84,17 +84,22 @@ pub unsafe fn start(sp: *const usize, main: fn(Process) -> i32) -> ! {
     sys::exit(main(process))
 }
 
-/// What a panic does: there is no unwinder, so say where it happened and exit with orbital's
-/// own failure status. Neither program is meant to panic; this is the last line of defence.
+/// What a panic does: there is no unwinder, so say so and exit with orbital's own failure
+/// status. Neither program is meant to panic; this is the last line of defence. Release builds
+/// leave out where it happened: the source locations of every possible panic would be a tenth
+/// of orbital-init.
 pub fn on_panic(prefix: &str, info: &core::panic::PanicInfo) -> ! {
     let mut line = crate::out::Line::new();
     line.push(prefix).push(": internal error");
+    #[cfg(debug_assertions)]
     if let Some(at) = info.location() {
         line.push(" at ")
             .push(at.file())
             .push(":")
             .push_u64(at.line() as u64);
     }
+    #[cfg(not(debug_assertions))]
+    let _ = info;
     line.print();
     sys::exit(125)
 }

@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 
+use orbital_rt::out::Line;
 use orbital_rt::sys::{self, SigSet};
 use orbital_rt::wire::{Config, FLAG_TTY, REPORT_FD};
 
@@ -96,18 +97,14 @@ fn path_of(env: &[alloc::ffi::CString]) -> &[u8] {
 /// other failure ends the search.
 fn search_path(name: &CStr, path: &[u8], argv: &[*const c_char], envp: &[*const c_char]) -> Error {
     let mut denied = None;
-    let mut buf = [0u8; 4096];
     for dir in path.split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let name = name.to_bytes_with_nul();
-        let len = dir.len() + 1 + name.len();
-        if len > buf.len() {
-            continue;
-        }
-        buf[..dir.len()].copy_from_slice(dir);
-        buf[dir.len()] = b'/';
-        buf[dir.len() + 1..len].copy_from_slice(name);
-        let Some(candidate) = sys::cstr_from_buf(&buf[..len]) else {
+        let mut candidate = Line::new();
+        candidate
+            .push_bytes(dir)
+            .push("/")
+            .push_bytes(name.to_bytes());
+        let Some(candidate) = candidate.as_cstr() else {
             continue;
         };
         let err = sys::execve(candidate, argv, envp);

@@ -26,11 +26,7 @@ pub fn create(log: &Log) -> Result<()> {
         sys::dup_to(slave, fd)?;
     }
     sys::close(slave)?;
-    if let Some(mut line) = log.line(Level::Debug) {
-        line.push("console is /dev/pts/")
-            .push_u64(number as u64)
-            .print();
-    }
+    log.say_number(Level::Debug, "console is /dev/pts/", number as i64);
     Ok(())
 }
 

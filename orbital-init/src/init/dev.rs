@@ -99,6 +99,6 @@ pub fn mount_dev(tty: bool, log: &Log) -> Result<()> {
     let flags =
         libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NOEXEC;
     sys::mount("make read-only", None, c"/dev", None, flags, None)?;
-    log.debug("mounted a minimal /dev: null zero full random urandom tty, pts, shm, mqueue");
+    log.debug("mounted a minimal /dev, read-only");
     Ok(())
 }

@@ -52,25 +52,20 @@ fn run(log: &mut Log) -> Result<i32> {
     // sees itself at "/" of the cgroup tree.
     sys::unshare(libc::CLONE_NEWCGROUP)?;
     log.level = Level::from_u8(config.log_level);
-    if let Some(mut line) = log.line(Level::Debug) {
-        line.push("pid ")
-            .push_i64(sys::getpid() as i64)
-            .push(" in the container");
-        line.print();
-    }
+    log.say_number(
+        Level::Debug,
+        "in the container as pid ",
+        sys::getpid() as i64,
+    );
     let user = set_up(&config, log)?;
 
     if config.flags & FLAG_NO_INIT != 0 {
-        log.debug("--no-init: the command replaces orbital-init as pid 1");
+        log.debug("--no-init: the command becomes pid 1");
         return Ok(command::exec(&config, user.as_ref()));
     }
     let signals = reaper::take_signals()?;
     let pid = command::spawn(&config, user.as_ref())?;
-    if let Some(mut line) = log.line(Level::Debug) {
-        line.push("command started as pid ")
-            .push_i64(pid as i64)
-            .print();
-    }
+    log.say_number(Level::Debug, "command started as pid ", pid as i64);
     privileges::confine_init(&config)?;
     Ok(reaper::run(pid, signals, log))
 }
@@ -98,11 +93,7 @@ fn set_up(config: &Config, log: &Log) -> Result<Option<privileges::User>> {
     }
 
     sys::sethostname(config.hostname.as_bytes())?;
-    if let Some(mut line) = log.line(Level::Debug) {
-        line.push("hostname ")
-            .push_bytes(config.hostname.as_bytes())
-            .print();
-    }
+    log.say(Level::Debug, "hostname ", config.hostname.as_bytes());
     if config.flags & FLAG_NET_NONE != 0 {
         sys::bring_up_loopback()?;
         log.debug("network namespace of its own, with lo up");

@@ -43,18 +43,16 @@ pub fn switch_root(rootfs: &CStr, log: &Log) -> Result<()> {
     match sys::pivot_root(c".", c".") {
         Ok(()) => {
             sys::umount(c".", libc::MNT_DETACH)?;
-            if let Some(mut line) = log.line(Level::Debug) {
-                line.push("root switched with pivot_root to ")
-                    .push_bytes(rootfs.to_bytes());
-                line.print();
-            }
+            log.say(
+                Level::Debug,
+                "root switched with pivot_root to ",
+                rootfs.to_bytes(),
+            );
         }
         Err(err) if err.errno_value() == Some(libc::EINVAL) => {
             sys::chroot(c".")?;
-            if let Some(mut line) = log.line(Level::Debug) {
-                line.push("pivot_root refused (initial ramfs?): root switched with chroot to ");
-                line.push_bytes(rootfs.to_bytes()).print();
-            }
+            let why = "no pivot_root on the initial ramfs: root switched with chroot to ";
+            log.say(Level::Debug, why, rootfs.to_bytes());
         }
         Err(err) => return Err(err),
     }
@@ -153,7 +151,7 @@ pub fn mask_kernel_files(log: &Log) -> Result<()> {
         let flags = read_only | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
         sys::mount("make read-only", None, path, None, flags, None)?;
     }
-    log.debug("masked /proc/kcore, /proc/keys and the rest; /proc/sys and friends read-only");
+    log.debug("masked kernel files; /proc/sys and friends read-only");
     Ok(())
 }
 

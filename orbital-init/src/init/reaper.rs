@@ -65,9 +65,7 @@ fn forward(pid: i32, sig: i32, log: &Log) {
 fn reap_children(command: i32, log: &Log) -> Option<i32> {
     let mut command_status = None;
     while let Ok(Some(waited)) = sys::wait(-1, libc::WNOHANG) {
-        if let Some(mut line) = log.line(Level::Trace) {
-            line.push("reaped pid ").push_i64(waited.pid as i64).print();
-        }
+        log.say_number(Level::Trace, "reaped pid ", waited.pid as i64);
         if waited.pid == command {
             command_status = Some(waited.shell_status());
         }

@@ -7,7 +7,7 @@
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-use orbital_rt::out::{Level, Log};
+use orbital_rt::out::{Level, Line, Log};
 use orbital_rt::sys::{self, Fd};
 use orbital_rt::wire::{Mount, MountKind};
 use orbital_rt::Result;
@@ -86,13 +86,14 @@ pub fn attach(mounts: &[Mount], trees: Vec<Option<Fd>>, log: &Log) -> Result<()>
 /// the root switch, so every path resolves inside the container.
 fn make_target(target: &CStr, is_dir: bool) -> Result<()> {
     let path = target.to_bytes();
-    let mut buf = Vec::with_capacity(path.len() + 1);
     for (i, &b) in path.iter().enumerate() {
         if b == b'/' && i > 0 {
-            buf.clear();
-            buf.extend_from_slice(&path[..i]);
-            buf.push(0);
-            make_mount_point(cstr(&buf), 0o755)?;
+            // A parent too long for a line is left alone; the mount then fails, naming it.
+            let mut parent = Line::new();
+            parent.push_bytes(&path[..i]);
+            if let Some(parent) = parent.as_cstr() {
+                make_mount_point(parent, 0o755)?;
+            }
         }
     }
     if is_dir {
@@ -102,8 +103,4 @@ fn make_target(target: &CStr, is_dir: bool) -> Result<()> {
         Ok(_) => Ok(()),
         Err(_) => sys::close(sys::open(target, libc::O_CREAT | libc::O_WRONLY, 0o644)?),
     }
-}
-
-fn cstr(buf: &[u8]) -> &CStr {
-    sys::cstr_from_buf(buf).unwrap_or(c"/")
 }
