@@ -101,6 +101,21 @@ impl Line {
     }
 }
 
+/// The value of a decimal number written with ASCII digits only, as the kernel's files and
+/// orbital's options write them; `None` for anything else or a value past `u64`.
+pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        if b.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add((b - b'0') as u64)
+        } else {
+            None
+        }
+    })
+}
+
 /// How much a program says on stderr.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub enum Level {
@@ -207,6 +222,16 @@ mod tests {
             .push(" ")
             .push_i64(-42);
         assert_eq!(line.as_bytes(), b"0 18446744073709551615 -42");
+    }
+
+    #[test]
+    fn decimals_parse_and_anything_else_is_refused() {
+        assert_eq!(parse_decimal(b"0"), Some(0));
+        assert_eq!(parse_decimal(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal(b"18446744073709551616"), None);
+        for bad in [&b""[..], b"-1", b"1.5", b" 1", b"x"] {
+            assert_eq!(parse_decimal(bad), None);
+        }
     }
 
     #[test]

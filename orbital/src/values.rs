@@ -4,6 +4,7 @@
 
 use alloc::vec::Vec;
 
+use orbital_rt::out::parse_decimal;
 use orbital_rt::{caps, Error, Result};
 
 /// A volume or tmpfs mount, as given.
@@ -198,16 +199,7 @@ pub fn size_bytes(text: &[u8]) -> Option<u64> {
 }
 
 fn number(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 20 {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |n, &b| {
-        if b.is_ascii_digit() {
-            n.checked_mul(10)?.checked_add((b - b'0') as u64)
-        } else {
-            None
-        }
-    })
+    parse_decimal(digits)
 }
 
 fn limit(text: &[u8]) -> Option<u64> {

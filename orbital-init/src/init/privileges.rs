@@ -3,6 +3,7 @@
 
 use alloc::vec::Vec;
 
+use orbital_rt::out::parse_decimal;
 use orbital_rt::sys::{self, Capabilities};
 use orbital_rt::wire::{Config, FLAG_SECCOMP_OFF};
 use orbital_rt::{caps, seccomp, Error, Result};
@@ -94,16 +95,7 @@ fn fields(line: &[u8]) -> Vec<&[u8]> {
 }
 
 fn number(text: &[u8]) -> Option<u32> {
-    if text.is_empty() || text.len() > 10 {
-        return None;
-    }
-    text.iter().try_fold(0u32, |n, &b| {
-        if b.is_ascii_digit() {
-            n.checked_mul(10)?.checked_add((b - b'0') as u32)
-        } else {
-            None
-        }
-    })
+    parse_decimal(text).and_then(|n| u32::try_from(n).ok())
 }
 
 /// A missing file reads as empty: a rootfs without /etc/passwd still runs numeric users.

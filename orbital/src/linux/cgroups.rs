@@ -10,7 +10,7 @@
 use alloc::ffi::CString;
 use alloc::vec::Vec;
 
-use orbital_rt::out::{Level, Line, Log};
+use orbital_rt::out::{parse_decimal, Level, Line, Log};
 use orbital_rt::{sys, Error, Result};
 
 pub use crate::values::Limits;
@@ -408,13 +408,8 @@ impl Cgroup {
 
 /// The value of `name` in a flat-keyed control file ("name value" lines).
 pub fn counter(text: &[u8], name: &[u8]) -> Option<u64> {
-    text.split(|&b| b == b'\n').find_map(|line| {
-        let rest = line.strip_prefix(name)?.strip_prefix(b" ")?;
-        rest.iter().try_fold(0u64, |n, &b| {
-            b.is_ascii_digit()
-                .then(|| n.saturating_mul(10).saturating_add((b - b'0') as u64))
-        })
-    })
+    text.split(|&b| b == b'\n')
+        .find_map(|line| parse_decimal(line.strip_prefix(name)?.strip_prefix(b" ")?))
 }
 
 /// The directory under which containers' cgroups go.
@@ -516,10 +511,7 @@ pub fn remove_leftovers(parent: &[u8], log: &Log) -> usize {
 }
 
 fn pid_of(digits: &[u8]) -> Option<i32> {
-    if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(digits.iter().fold(0i32, |n, &b| n * 10 + (b - b'0') as i32))
+    parse_decimal(digits).and_then(|n| i32::try_from(n).ok())
 }
 
 /// `orbital cleanup`: removes leftover cgroups under orbital's own cgroup (or `parent`) in
