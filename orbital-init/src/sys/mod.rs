@@ -823,8 +823,8 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: c_int) -> Result<usize> {
         .map_err(|e| plain_error("poll", e))
 }
 
-/// Whether a C string holds `bytes` followed by its NUL; a helper for building paths on the
-/// stack without allocating.
+/// The C string at the start of `buf`, up to its first NUL; `None` when there is no NUL. For
+/// paths built in a stack buffer without allocating.
 pub fn cstr_from_buf(buf: &[u8]) -> Option<&CStr> {
     CStr::from_bytes_until_nul(buf).ok()
 }
