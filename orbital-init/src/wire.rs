@@ -206,13 +206,10 @@ fn put_list(out: &mut Vec<u8>, field: &'static str, list: &[CString]) -> Result<
 /// Checks a header and returns the length of the body that follows.
 pub fn decode_header(header: &[u8; HEADER_BYTES]) -> Result<usize> {
     if header[..4] != MAGIC {
-        return Err(refused("header", "bad magic: not an orbital configuration"));
+        return Err(refused("header", "not an orbital configuration"));
     }
     if u16::from_le_bytes([header[4], header[5]]) != VERSION {
-        return Err(refused(
-            "header",
-            "unsupported version: orbital and orbital-init differ",
-        ));
+        return Err(refused("header", "version differs from orbital's"));
     }
     if header[6..8] != [0, 0] {
         return Err(refused("header", "reserved bytes set"));

@@ -173,7 +173,9 @@ fn util_linux(name: &str) -> PathBuf {
         .iter()
         .map(|dir| Path::new(dir).join(name))
         .find(|path| path.exists())
-        .unwrap_or_else(|| panic!("{name} is missing: install util-linux"))
+        .unwrap_or_else(|| {
+            panic!("{name} is missing: install util-linux (Debian: util-linux, mount)")
+        })
 }
 
 /// A host process that is killed on drop, so that a failing test does not leave it running.

@@ -66,7 +66,13 @@ fn run(log: &mut Log) -> Result<i32> {
     let signals = reaper::take_signals()?;
     let pid = command::spawn(&config, user.as_ref())?;
     log.say_number(Level::Debug, "command started as pid ", pid as i64);
-    privileges::confine_init(&config)?;
+    // The report pipe went to the command's process at the fork, so a failure here is said on
+    // stderr, and the container ends: an init that kept its privileges must not run on.
+    if let Err(err) = privileges::confine_init(&config) {
+        log.error(&err);
+        let _ = sys::kill(pid, libc::SIGKILL);
+        return Ok(ORBITAL_FAILED as i32);
+    }
     Ok(reaper::run(pid, signals, log))
 }
 
@@ -96,7 +102,7 @@ fn set_up(config: &Config, log: &Log) -> Result<Option<privileges::User>> {
     log.say(Level::Debug, "hostname ", config.hostname.as_bytes());
     if config.flags & FLAG_NET_NONE != 0 {
         sys::bring_up_loopback()?;
-        log.debug("network namespace of its own, with lo up");
+        log.debug("lo up in a network namespace of its own");
     }
     let user = privileges::resolve_user(config.user.as_bytes())?;
     privileges::set_rlimits(config)?;

@@ -51,7 +51,7 @@ pub fn switch_root(rootfs: &CStr, log: &Log) -> Result<()> {
         }
         Err(err) if err.errno_value() == Some(libc::EINVAL) => {
             sys::chroot(c".")?;
-            let why = "no pivot_root on the initial ramfs: root switched with chroot to ";
+            let why = "chroot (no pivot_root on initramfs) to ";
             log.say(Level::Debug, why, rootfs.to_bytes());
         }
         Err(err) => return Err(err),

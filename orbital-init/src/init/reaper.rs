@@ -36,7 +36,7 @@ pub fn run(pid: i32, signals: Fd, log: &Log) -> i32 {
             continue;
         }
         if fds[1].revents & (libc::POLLHUP | libc::POLLERR) != 0 {
-            log.debug("orbital is gone: ending the container");
+            log.debug("orbital is gone");
             let _ = sys::kill(-1, libc::SIGKILL);
             return 128 + libc::SIGKILL;
         }

@@ -1,12 +1,14 @@
-//! The Linux backend: namespaces, a sealed copy of orbital-init, a pipe for the configuration
-//! and one for failure reports.
+//! The Linux backend: namespaces, a sealed copy of orbital-init, a pipe for the configuration,
+//! one for failure reports, a socket for the pty master, and a cgroup when limits ask for one.
 //!
 //! ```text
-//! orbital --clone(new UTS, PID, mount, IPC namespaces)--> child --execveat(memfd)--> orbital-init
-//!   | fd 3, config pipe: the configuration ----------------------> | private mounts, pivot_root,
-//!   | fd 4, report pipe: <-- one failure report, or EOF once the   | /proc, hostname, workdir,
+//! orbital --clone(new UTS, PID, mount, IPC [, net] namespaces)--> child --execveat--> init
+//!   | (moves the init into the container's cgroup, if any)         |
+//!   | fd 3, config pipe: the configuration ----------------------> | cgroup ns, mounts, root,
+//!   | fd 5, console socket: <-- the pty master (with a pty)        | /proc /dev /sys, console,
+//!   | fd 4, report pipe: <-- one failure report, or EOF once the   | hostname, user, limits,
 //!   |                        command runs                          | fork + exec the command
-//!   +- forwards signals, waits, exits with the container's status  +- forwards signals, reaps
+//!   +- relays the pty, forwards signals, waits, removes the cgroup +- forwards signals, reaps
 //! ```
 
 pub mod cgroups;
@@ -123,7 +125,7 @@ fn report_oom(cgroup: &Cgroup, opts: &RunOptions, log: &Log) {
 fn check_root() -> Result<()> {
     let euid = sys::geteuid();
     if euid != 0 {
-        let mut uid = orbital_rt::out::Line::new();
+        let mut uid = Line::new();
         uid.push_u64(euid as u64);
         return Err(Error::refused(
             "run as uid",
