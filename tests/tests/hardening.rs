@@ -535,11 +535,11 @@ fn leak_as_fd_7(cmd: &mut Command, dir: &File) {
         fd, LEAKED_FD,
         "the directory already is descriptor {LEAKED_FD}"
     );
-    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
-    // calls are allowed; it makes one, dup2, which is. `fd` stays open in the parent, which
-    // holds `dir` until the command has started, so the child's copy is a valid descriptor.
-    // dup2 replaces whatever the child had as descriptor 7, which nothing in the child uses
-    // (std marks its own descriptors close-on-exec), and clears close-on-exec on the copy.
+    // The closure runs in the forked child before exec. dup2 replaces whatever the child had
+    // as descriptor 7, which nothing in the child uses (std marks its own descriptors
+    // close-on-exec), and clears close-on-exec on the copy.
+    // SAFETY: only async-signal-safe calls are allowed there, and dup2 is one; `fd` stays open
+    // in the parent, which holds `dir` until the command has started, so it is valid.
     unsafe {
         cmd.pre_exec(move || match dup2(fd, LEAKED_FD) {
             -1 => Err(io::Error::last_os_error()),

@@ -175,10 +175,10 @@ mod pty {
     /// controlling terminal: a login shell's position, and what lets the kernel send SIGWINCH
     /// and Ctrl-C's SIGINT to it.
     pub fn as_controlling_terminal(cmd: &mut Command) {
-        // SAFETY: the closure runs in the forked child before exec, after stdin is in place.
-        // There only async-signal-safe calls are allowed: setsid and ioctl are plain system
-        // calls that allocate nothing and take no lock, TIOCSCTTY takes an integer and touches
-        // no memory, and `last_os_error` only reads errno.
+        // The closure runs in the forked child before exec, after stdin is in place.
+        // SAFETY: only async-signal-safe calls are allowed there: setsid and ioctl allocate
+        // nothing and take no lock, TIOCSCTTY takes an integer and touches no memory, and
+        // `last_os_error` only reads errno.
         unsafe {
             cmd.pre_exec(|| {
                 if setsid() < 0 || ioctl(0, TIOCSCTTY, 0 as c_int) < 0 {
