@@ -16,6 +16,7 @@ import os
 import platform
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,19 +135,36 @@ def probe(tool):
         tool.skipped = f"cannot run on this host: {reason}"
 
 
-def latency(tools_, runs, warmup, work, name="latency"):
-    """Mean and median start-to-exit time of each tool, all in one hyperfine invocation."""
-    out = os.path.join(work, f"{name}.json")
-    commands = [" ".join(shlex_quote(a) for a in t.true_cmd) for t in tools_]
-    argv = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
-            "--export-json", out, *commands]
-    result = run(NAMESPACE_WRAPPER + argv)
-    if result.returncode != 0:
-        raise SystemExit(f"bench: hyperfine failed: {result.stderr.strip()}")
-    with open(out) as f:
-        data = json.load(f)["results"]
-    for tool, row in zip(tools_, data):
-        tool.results[name] = (row["mean"] * 1000, row["median"] * 1000)
+# A timing run drifts with what else the machine does, and hyperfine times one command's runs
+# back to back; splitting the runs into rounds, each over every command, spreads the drift
+# evenly instead of charging it to whichever command ran at a bad moment.
+ROUNDS = 4
+
+
+def hyperfine(argvs, runs, warmup, work, wrapper):
+    """Mean and median in ms of each command over `runs` runs, in rounds of one hyperfine
+    invocation each over all the commands."""
+    rounds = ROUNDS if runs >= 4 * ROUNDS else 1
+    commands = [" ".join(shlex_quote(a) for a in argv) for argv in argvs]
+    times = [[] for _ in argvs]
+    out = os.path.join(work, "hyperfine.json")
+    for _ in range(rounds):
+        argv = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs",
+                str(-(-runs // rounds)), "--export-json", out, *commands]
+        result = run(wrapper + argv)
+        if result.returncode != 0:
+            raise SystemExit(f"bench: hyperfine failed: {result.stderr.strip()}")
+        with open(out) as f:
+            for i, row in enumerate(json.load(f)["results"]):
+                times[i].extend(row["times"])
+    return [(statistics.mean(t) * 1000, statistics.median(t) * 1000) for t in times]
+
+
+def latency(tools_, runs, warmup, work):
+    """Start-to-exit time of each tool, all in the same hyperfine invocations."""
+    results = hyperfine([t.true_cmd for t in tools_], runs, warmup, work, NAMESPACE_WRAPPER)
+    for tool, result in zip(tools_, results):
+        tool.results["latency"] = result
 
 
 def shlex_quote(arg):
@@ -261,15 +279,8 @@ def scaling(bin_dir, rootfs, runs, warmup, work):
         ("10 variables", base + env(10) + ["/bin/true"]),
         ("100 variables", base + env(100) + ["/bin/true"]),
     ]
-    out = os.path.join(work, "scaling.json")
-    argv = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
-            "--export-json", out] + [" ".join(shlex_quote(a) for a in c) for _, c in cases]
-    result = run(argv)
-    if result.returncode != 0:
-        raise SystemExit(f"bench: hyperfine failed: {result.stderr.strip()}")
-    with open(out) as f:
-        data = json.load(f)["results"]
-    return [(label, row["mean"] * 1000, row["median"] * 1000) for (label, _), row in zip(cases, data)]
+    results = hyperfine([argv for _, argv in cases], runs, warmup, work, [])
+    return [(label, mean, median) for (label, _), (mean, median) in zip(cases, results)]
 
 
 def fmt_rss(rss):
@@ -286,8 +297,8 @@ def render(tools_, scale, args, floor_mean, orbital_tool, command_line):
     add(f"- Date: {datetime.date.today().isoformat()}")
     add(f"- Machine: {machine()}")
     add(f"- Command: `{command_line}`")
-    add(f"- Latency: hyperfine, {args.runs} runs after {args.warmup} warm-up runs per tool, all "
-        "tools in one invocation; throughput: "
+    add(f"- Latency: hyperfine, {args.runs} runs per tool in {ROUNDS} rounds, each round one "
+        f"invocation over all tools after {args.warmup} warm-up runs; throughput: "
         f"{args.throughput} starts, one at a time and {2 * os.cpu_count()} at a time.")
     add("- Every tool starts `/bin/true` from the same busybox rootfs in new UTS, PID, mount and "
         "IPC namespaces, no network namespace, no terminal; all inside one mount namespace "
