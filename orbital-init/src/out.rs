@@ -173,10 +173,6 @@ impl Log {
         Some(line)
     }
 
-    /// Whether `level` is printed.
-    pub fn enabled(&self, level: Level) -> bool {
-        level <= self.level
-    }
 
     /// Prints `text` then `bytes` (a path, a name) at `level`. Kept out of line: one call per
     /// step is cheaper in code than building each line in place.
