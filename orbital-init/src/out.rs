@@ -173,7 +173,6 @@ impl Log {
         Some(line)
     }
 
-
     /// Prints `text` then `bytes` (a path, a name) at `level`. Kept out of line: one call per
     /// step is cheaper in code than building each line in place.
     #[inline(never)]
