@@ -294,6 +294,18 @@ impl Cgroup {
 
     /// As [`Cgroup::create`], on the hierarchies `host` describes.
     pub fn create_on(host: &Host, limits: &Limits, log: &Log) -> Result<Cgroup> {
+        let mut cgroup = Cgroup { dirs: Vec::new() };
+        match cgroup.populate(host, limits, log) {
+            Ok(()) => Ok(cgroup),
+            // Nothing half-made stays behind.
+            Err(err) => {
+                cgroup.remove(log);
+                Err(err)
+            }
+        }
+    }
+
+    fn populate(&mut self, host: &Host, limits: &Limits, log: &Log) -> Result<()> {
         let found: Vec<Placement> = [&b"memory"[..], b"pids", b"cpu"]
             .into_iter()
             .filter_map(|c| host.locate(c))
@@ -306,7 +318,6 @@ impl Cgroup {
         };
         let wanted = settings(limits, version_of);
 
-        let mut cgroup = Cgroup { dirs: Vec::new() };
         for setting in &wanted {
             let Some(place) = found.iter().find(|f| f.controller == setting.controller) else {
                 return Err(Error::refused(
@@ -317,23 +328,12 @@ impl Cgroup {
                 ));
             };
             let parent = parent_dir(&place.mount, &place.own, limits.parent.as_deref());
-            let dir = group_dir(&parent);
-            let new = !cgroup.dirs.iter().any(|(_, d)| *d == dir);
-            let made = prepare_parent(place.version, &parent, setting.controller, new, log)
-                .and_then(|()| if new { make_group(&dir, log) } else { Ok(()) });
-            if let Err(err) = made {
-                cgroup.remove(log);
-                return Err(err);
-            }
-            if new {
-                cgroup.dirs.push((place.version, dir.clone()));
-            }
+            let dir = self.enter(place.version, &parent, setting.controller, log)?;
             let file = join(&[dir.as_bytes(), b"/", setting.file.as_bytes()]);
-            if let Err(mut err) = sys::write_file(&file, &setting.value) {
-                cgroup.remove(log);
+            sys::write_file(&file, &setting.value).map_err(|mut err| {
                 err.op = setting.option;
-                return Err(err);
-            }
+                err
+            })?;
             if let Some(mut line) = log.line(Level::Debug) {
                 line.push("cgroup ").push_bytes(file.as_bytes()).push(" = ");
                 line.push_bytes(&setting.value).print();
@@ -350,18 +350,28 @@ impl Cgroup {
             .find(|h| h.controllers.iter().any(|c| c == b"cpuacct"));
         if let (true, Some(h)) = (cpu_on_v1, accounting) {
             let parent = parent_dir(&h.mount, &h.own, limits.parent.as_deref());
-            let dir = group_dir(&parent);
-            if !cgroup.dirs.iter().any(|(_, d)| *d == dir) {
-                if let Err(err) = prepare_parent(Version::V1, &parent, b"cpuacct", true, log)
-                    .and_then(|()| make_group(&dir, log))
-                {
-                    cgroup.remove(log);
-                    return Err(err);
-                }
-                cgroup.dirs.push((Version::V1, dir));
-            }
+            self.enter(Version::V1, &parent, b"cpuacct", log)?;
         }
-        Ok(cgroup)
+        Ok(())
+    }
+
+    /// The container's cgroup under `parent`, made the first time a controller needs it; on
+    /// v2, `controller` is enabled for it each time.
+    fn enter(
+        &mut self,
+        version: Version,
+        parent: &[u8],
+        controller: &[u8],
+        log: &Log,
+    ) -> Result<CString> {
+        let dir = group_dir(parent);
+        let new = !self.dirs.iter().any(|(_, d)| *d == dir);
+        prepare_parent(version, parent, controller, new, log)?;
+        if new {
+            make_group(&dir, log)?;
+            self.dirs.push((version, dir.clone()));
+        }
+        Ok(dir)
     }
 
     /// Moves `pid` (orbital-init, before it starts the command) into the cgroup.
